@@ -1,0 +1,471 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh [--repo DIR] [--steps LIST] [--results FILE]
+#
+# The tests of the series (make check). Each step prints one result line,
+# "PASS|FAIL|SKIP  step  detail"; a summary table comes at the end and the
+# exit status is non-zero if any step failed.
+#
+# Steps, in order (LIST is a comma-separated subset; default: all):
+#   series     every patch listed in series exists, none is unlisted
+#   apply      the series applies to the base (git am), in the check tree
+#   roundtrip  export of the applied tree reproduces patches/, series, views
+#   patches    per patch: checkpatch --strict, trailers, cited commit ids,
+#              kernel-doc and sparse on the files it touches
+#   build      per patch: incremental W=1 build of the rig config (the
+#              series' options =y); a new warning fails the patch
+#   tip        at the tip: the series' options =m and =n, x86_64
+#              drivers/vfio/, headers_install and the UAPI header test
+#   boot       QEMU powernv9: KUnit, the series' kselftests, console scan
+#   tooling    the tests of this tooling (testing/tooling-tests/)
+#
+# The check tree ($CHECK/linux) and build directories ($CHECK/out-*) are
+# kept at fixed paths, so that N patches cost N small rebuilds (ccache).
+# CHECK_LOGS moves the logs elsewhere; CHECK_ONLY_LAST=1 builds only the
+# last patch (the tooling tests use both).
+
+. "$(dirname "$0")/lib.sh"
+
+repo=$TOP
+steps=series,apply,roundtrip,patches,build,tip,boot,tooling
+CHECK=${CHECK:-$BUILD/check}
+results=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--repo) repo=$(realpath "$2"); shift 2 ;;
+	--steps) steps=$2; shift 2 ;;
+	--results) results=$2; shift 2 ;;
+	*) die "check.sh: unknown argument $1" ;;
+	esac
+done
+
+CTREE=$CHECK/linux
+LOGS=${CHECK_LOGS:-$CHECK/logs}
+mkdir -p "$CHECK" "$LOGS"
+[ -n "$results" ] || results=$LOGS/results.tsv
+: >"$results"
+t_start=$(now)
+
+want() { case ",$steps," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+
+# result STATUS STEP DETAIL: one line on stdout, one row in $results.
+failed=0
+result() {
+	printf '%-4s  %-28s %s\n' "$1" "$2" "$3"
+	printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"
+	[ "$1" != FAIL ] || failed=1
+}
+
+# Extra facts for the summary (key TAB value).
+facts=$LOGS/facts.tsv
+: >"$facts"
+fact() { printf '%s\t%s\n' "$1" "$2" >>"$facts"; }
+
+g() {
+	GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_SYSTEM=/dev/null \
+		git -C "$CTREE" -c advice.detachedHead=false "$@"
+}
+
+# The options the series adds (config FOO in a Kconfig file it touches).
+series_options() {
+	local p
+	series_paths "$repo" | while read -r p; do
+		sed -n 's/^+\(menu\)\{0,1\}config[[:space:]]\{1,\}\([A-Za-z0-9_]*\).*/\2/p' "$p"
+	done | sort -u
+}
+
+# The rig config fragment with the series' options set to $1 (y, m or n).
+fragment() {
+	local val=$1 o
+	cat "$TOP/testing/configs/rig.config"
+	echo "# The series' options"
+	for o in $(series_options); do
+		if [ "$val" = n ]; then
+			echo "# CONFIG_$o is not set"
+		else
+			echo "CONFIG_$o=$val"
+		fi
+	done
+}
+
+# configure OUT ARCH FRAGMENT-FILE [OPTION...]: (re)configure OUT when the
+# fragment changed; a new config means a full rebuild, so the warning
+# baseline of OUT is dropped with it. Every option of the fragment must come
+# out as asked, except the OPTIONs named (e.g. powerpc-only ones on x86).
+configure() {
+	local out=$1 arch=$2 frag=$3 sum
+	shift 3
+	local loose=" $* "
+	sum=$(sha1sum <"$frag" | cut -d' ' -f1)
+	if [ -f "$out/.config" ] && [ "$(cat "$out/.rig-fragment" 2>/dev/null)" = "$sum" ]; then
+		return 0
+	fi
+	mkdir -p "$out"
+	rm -f "$out/.rig-baseline"
+	local kbuild_arch=$arch
+	[ "$arch" = x86_64 ] && kbuild_arch=x86
+	(cd "$CTREE" && ARCH=$kbuild_arch CROSS_COMPILE=$([ "$arch" = powerpc ] && echo "$CROSS_PPC") \
+		scripts/kconfig/merge_config.sh -n -O "$out" "$frag") >"$out/.merge.log" 2>&1 ||
+		{ cat "$out/.merge.log"; return 1; }
+	# Every option asked for must have survived olddefconfig.
+	local missing
+	missing=$(grep -E '^CONFIG_[A-Za-z0-9_]+=' "$frag" | while IFS= read -r l; do
+		o=${l%%=*}
+		case $loose in *" ${o#CONFIG_} "*) continue ;; esac
+		grep -qxF "$l" "$out/.config" || echo "$o"
+	done)
+	missing+=$(sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p' "$frag" | while read -r o; do
+		grep -qE "^$o=" "$out/.config" && echo " $o (should be off)"
+	done || true)
+	if [ -n "$missing" ]; then
+		echo "config: not set as asked (unmet dependencies?): $missing"
+		return 1
+	fi
+	echo "$sum" >"$out/.rig-fragment"
+}
+
+# Warnings of a kbuild log, one per line, without line and column numbers
+# (they move when a patch adds lines above them) and without the tree path.
+warnings_of() {
+	sed -n -e 's#^\([^ :]*\):[0-9]*:[0-9]*: warning: \(.*\)#\1: warning: \2#p' \
+	       -e 's#^\([^ :]*\):[0-9]*: warning: \(.*\)#\1: warning: \2#p' \
+	       -e 's#^Warning: \([^ :]*\):[0-9]* \(.*\)#\1: kernel-doc: \2#p' \
+	       -e 's#^WARNING: modpost: \(.*\)#modpost: \1#p' "$1" |
+		sed -e "s#$CTREE/##g" -e 's#^\(\.\./\)*##' | sort -u
+}
+
+# build OUT ARCH LOG [targets]: kbuild W=1 through ccache.
+build() {
+	local out=$1 arch=$2 log=$3
+	shift 3
+	"$TOP/scripts/kmake.sh" "$CTREE" "$out" "$arch" W=1 "$@" >"$log" 2>&1
+}
+
+# ---------------------------------------------------------------- series
+if want series; then
+	missing=()
+	while read -r p; do
+		[ -f "$repo/patches/$p" ] || missing+=("$p")
+	done < <(series_patches "$repo")
+	unlisted=()
+	for f in "$repo"/patches/[0-9][0-9][0-9][0-9]-*.patch; do
+		[ -e "$f" ] || continue
+		b=${f##*/}
+		case $b in 0000-*) continue ;; esac
+		series_patches "$repo" | grep -qxF "$b" || unlisted+=("$b")
+	done
+	cover=$(compgen -G "$repo/patches/0000-*.patch" | sed -n 1p) || cover=
+	n=$(series_patches "$repo" | wc -l)
+	fact patches "$n"
+	if [ "${#missing[@]}" -gt 0 ]; then
+		result FAIL series "series lists patches/${missing[0]}, which does not exist${missing[1]:+ (and ${#missing[@]} in all)}"
+	elif [ "${#unlisted[@]}" -gt 0 ]; then
+		result FAIL series "patches/${unlisted[0]} is not listed in series"
+	elif [ -z "$cover" ]; then
+		result FAIL series "no cover letter patches/0000-*.patch"
+	else
+		result PASS series "$n patches listed, all present, cover letter ${cover##*/}"
+	fi
+fi
+
+# ---------------------------------------------------------------- apply
+commits=()
+applied=0
+if want apply; then
+	"$TOP/scripts/base.sh" >"$LOGS/base.log" 2>&1 || {
+		cat "$LOGS/base.log" >&2
+		result FAIL apply "no base tree: $(tail -n1 "$LOGS/base.log")"
+	}
+	if [ -d "$KTREE/.git" ] && ! [ -d "$CTREE/.git" ]; then
+		rm -rf "$CTREE"
+		git clone -q --shared --no-checkout "$KTREE" "$CTREE"
+		g checkout -q --detach "$BASE_TAG"
+	fi
+	if [ -d "$CTREE/.git" ]; then
+		# A previous run may have stopped half way: start clean.
+		g am --abort >/dev/null 2>&1 || true
+		g reset -q --hard
+		if "$TOP/scripts/apply.sh" --repo "$repo" --tree "$CTREE" >"$LOGS/apply.log" 2>&1; then
+			mapfile -t commits < <(g rev-list --reverse "$BASE_TAG..HEAD")
+			applied=1
+			result PASS apply "${#commits[@]} patches apply to $BASE_PKG $BASE_VERSION"
+		else
+			result FAIL apply "$(grep '^error:' "$LOGS/apply.log" | tail -n1 | sed 's/^error: //')"
+		fi
+	fi
+elif [ -d "$CTREE/.git" ] && g rev-parse -q --verify "$BASE_TAG" >/dev/null; then
+	mapfile -t commits < <(g rev-list --reverse "$BASE_TAG..HEAD")
+	[ "${#commits[@]}" -gt 0 ] && applied=1
+fi
+
+# ---------------------------------------------------------------- roundtrip
+if want roundtrip; then
+	if [ "$applied" = 1 ]; then
+		rt=$CHECK/roundtrip
+		rm -rf "$rt"
+		mkdir -p "$rt"
+		"$TOP/scripts/export.sh" --tree "$CTREE" --repo "$rt" >"$LOGS/roundtrip.log" 2>&1
+		diffs=()
+		for v in patches series MAINTAINERS.fragment "${VIEWS[@]#*:}"; do
+			if ! diff -r "$repo/$v" "$rt/$v" >>"$LOGS/roundtrip.log" 2>&1; then
+				diffs+=("$v")
+			fi
+		done
+		if [ "${#diffs[@]}" -eq 0 ]; then
+			result PASS roundtrip "export reproduces patches/, series, views and MAINTAINERS.fragment"
+		else
+			result FAIL roundtrip "export differs from the committed ${diffs[*]} (make export, then commit; diff in ${LOGS#"$TOP"/}/roundtrip.log)"
+		fi
+	else
+		result SKIP roundtrip "the series did not apply"
+	fi
+fi
+
+# ---------------------------------------------------------------- patches/build
+known=$TOP/testing/known-commits
+mapfile -t pfiles < <(series_paths "$repo" 2>/dev/null || true)
+
+# Commit ids cited in the commit message (not in the diff) as
+# 'commit <id> ("subject")' or 'Fixes: <id> ("subject")'.
+check_commit_ids() {
+	local p=$1 bad=() id subj line k
+	while IFS=$'\t' read -r id subj; do
+		line=$(grep -i "^${id:0:12}" "$known" 2>/dev/null | sed -n 1p) || line=
+		k=${line#* }
+		if [ -z "$line" ]; then
+			bad+=("$id not in testing/known-commits")
+		elif [ "$k" != "$subj" ]; then
+			bad+=("$id is \"$k\", not \"$subj\"")
+		fi
+	done < <(sed -n '1,/^---$/p' "$p" | tr '\n' ' ' | sed 's/  */ /g' |
+		grep -oE '\b[0-9a-f]{12,40} \("[^"]+"\)' |
+		sed -E 's/^([0-9a-f]+) \("(.*)"\)$/\1\t\2/')
+	printf '%s\n' "${bad[@]}"
+}
+
+# kernel-doc -none -Wall warnings of FILES as they read at REV, normalised.
+kdoc_at() {
+	local rev=$1 tmp f
+	shift
+	tmp=$(mktemp -d)
+	for f in "$@"; do
+		g cat-file -e "$rev:$f" 2>/dev/null || continue
+		mkdir -p "$tmp/$(dirname "$f")"
+		g show "$rev:$f" >"$tmp/$f"
+	done
+	(cd "$tmp" && [ -n "$(ls -A)" ] &&
+		python3 "$CTREE/scripts/kernel-doc" -none -Wall $(cd "$tmp" && find . -type f | sed 's#^\./##') 2>&1) |
+		sed -e 's#:[0-9]*:#:#' -e 's#^\(Warning\|warning\): \([^ ]*\) [0-9]*#\1: \2#' | sort -u
+	rm -rf "$tmp"
+}
+
+# sparse (C=2) warnings of the compiled .c FILES in the current checkout.
+sparse_now() {
+	local out=$1 f objs=()
+	shift
+	for f in "$@"; do
+		case $f in *.c) ;; *) continue ;; esac
+		[ -f "$out/${f%.c}.o" ] && objs+=("${f%.c}.o")
+	done
+	[ "${#objs[@]}" -gt 0 ] || return 0
+	"$TOP/scripts/kmake.sh" "$CTREE" "$out" powerpc C=2 W=1 CHECK="$SPARSE" \
+		"${objs[@]}" 2>&1 |
+		sed -n -e "s#$CTREE/##g" -e 's#^\(\.\./\)*##' \
+		    -e 's#^\([^ :]*\):[0-9]*:[0-9]*: \(warning\|error\): #\1: \2: #p' | sort -u
+}
+
+OUTY=$CHECK/out-y
+SPARSE=
+if want patches && want build; then
+	SPARSE=$("$TOP/scripts/get-sparse.sh" 2>"$LOGS/sparse.log") ||
+		result FAIL sparse "no usable sparse: $(tail -n1 "$LOGS/sparse.log")"
+fi
+if { want patches || want build; } && [ "$applied" = 1 ]; then
+	[ "${#pfiles[@]}" -eq "${#commits[@]}" ] ||
+		die "internal: ${#pfiles[@]} patches but ${#commits[@]} commits"
+	fragment y >"$CHECK/rig-y.config"
+	only_last=${CHECK_ONLY_LAST:-0}
+	if want build; then
+		g checkout -q --detach "$BASE_TAG"
+		if ! configure "$OUTY" powerpc "$CHECK/rig-y.config" >"$LOGS/config-y.log" 2>&1; then
+			result FAIL build "rig config: $(tail -n1 "$LOGS/config-y.log")"
+		fi
+	fi
+	[ -f "$OUTY/.rig-baseline" ] || only_last=0
+	if want build && [ "$only_last" = 1 ]; then
+		g checkout -q --detach "${commits[-2]:-$BASE_TAG}"
+	elif want build; then
+		# The warning baseline is the full W=1 build of the base with this
+		# config; later builds add what they recompile at the base.
+		if [ ! -f "$OUTY/.rig-baseline" ]; then
+			"$TOP/scripts/kmake.sh" "$CTREE" "$OUTY" powerpc clean >/dev/null 2>&1 || true
+		fi
+		t0=$(now)
+		touch "$OUTY/.rig-baseline"
+		if build "$OUTY" powerpc "$LOGS/build-base.log" vmlinux modules; then
+			warnings_of "$LOGS/build-base.log" | sort -u - "$OUTY/.rig-baseline" >"$OUTY/.rig-baseline.new"
+			mv "$OUTY/.rig-baseline.new" "$OUTY/.rig-baseline"
+			fact "build base" "$(( $(now) - t0 ))s"
+			result PASS "build base" "$(( $(now) - t0 ))s, $(wc -l <"$OUTY/.rig-baseline") W=1 warnings in the base"
+		else
+			result FAIL "build base" "the base does not build with the rig config (${LOGS#"$TOP"/}/build-base.log)"
+		fi
+	fi
+	cp_checkpatch=0 cp_w=0 cp_c=0 cp_e=0
+	for i in "${!commits[@]}"; do
+		c=${commits[$i]}
+		p=${pfiles[$i]}
+		name=${p##*/}
+		num=${name%%-*}
+		mapfile -t touched < <(g diff-tree --no-commit-id --name-only -r --diff-filter=AM "$c")
+		mapfile -t csrc < <(printf '%s\n' "${touched[@]}" | grep -E '\.[ch]$' || true)
+		if want patches; then
+			problems=()
+			# checkpatch --strict; MISSING_SIGN_OFF is expected (the human
+			# submitter signs off) and UNKNOWN_COMMIT_ID cannot be checked in a
+			# tree without history: cited ids are checked below instead.
+			(cd "$CTREE" && perl scripts/checkpatch.pl --strict --show-types \
+				--ignore MISSING_SIGN_OFF,UNKNOWN_COMMIT_ID "$p") >"$LOGS/checkpatch-$num.log" 2>&1 || true
+			tot=$(grep -E '^total: ' "$LOGS/checkpatch-$num.log" | sed -n 1p) || true
+			e=$(sed -n 's/^total: \([0-9]*\) errors.*/\1/p' <<<"$tot")
+			w=$(sed -n 's/.* \([0-9]*\) warnings.*/\1/p' <<<"$tot")
+			ch=$(sed -n 's/.* \([0-9]*\) checks.*/\1/p' <<<"$tot")
+			cp_e=$((cp_e + ${e:-0})) cp_w=$((cp_w + ${w:-0})) cp_c=$((cp_c + ${ch:-0}))
+			if [ -z "$tot" ]; then
+				problems+=("checkpatch did not run")
+			elif [ "${e:-0}${w:-0}${ch:-0}" != 000 ]; then
+				first=$(grep -E '^(ERROR|WARNING|CHECK):' "$LOGS/checkpatch-$num.log" | sed -n 1p) || true
+				problems+=("checkpatch: ${e}E/${w}W/${ch}C, first: $first")
+			fi
+			msgpart=$(sed -n '1,/^---$/p' "$p")
+			grep -q '^Signed-off-by:' <<<"$msgpart" &&
+				problems+=("carries Signed-off-by (only the human submitter adds it)")
+			grep -qE '^Assisted-by: LLM( [A-Za-z0-9._+-]+)*$' <<<"$msgpart" ||
+				problems+=("no 'Assisted-by: LLM [TOOL...]' trailer")
+			mapfile -t badids < <(check_commit_ids "$p" | sed '/^$/d')
+			[ "${#badids[@]}" -eq 0 ] || problems+=("cited commit ${badids[0]}")
+			if [ "${#csrc[@]}" -gt 0 ]; then
+				newdoc=$(comm -13 <(kdoc_at "$c~1" "${csrc[@]}") <(kdoc_at "$c" "${csrc[@]}"))
+				[ -z "$newdoc" ] || problems+=("kernel-doc: $(sed -n 1p <<<"$newdoc")")
+			fi
+			if [ "${#problems[@]}" -eq 0 ]; then
+				result PASS "patch $num" "checkpatch --strict clean, trailers ok, kernel-doc clean"
+			else
+				result FAIL "patch $num" "${problems[0]}${problems[1]:+ (+$(( ${#problems[@]} - 1 )) more, ${LOGS#"$TOP"/}/checkpatch-$num.log)}"
+			fi
+		fi
+		if want build && [ "$only_last" = 1 ] && [ "$i" != $(( ${#commits[@]} - 1 )) ]; then
+			:
+		elif want build; then
+			sp_before=
+			[ -z "$SPARSE" ] || sp_before=$(sparse_now "$OUTY" "${csrc[@]}")
+			g checkout -q --detach "$c"
+			t0=$(now)
+			if build "$OUTY" powerpc "$LOGS/build-$num.log" vmlinux modules; then
+				secs=$(( $(now) - t0 ))
+				fact "build $num" "${secs}s"
+				new=$(comm -13 "$OUTY/.rig-baseline" <(warnings_of "$LOGS/build-$num.log"))
+				if [ -n "$new" ]; then
+					printf '%s\n' "$new" >"$LOGS/build-$num.new-warnings"
+					result FAIL "build $num" "new W=1 warning: $(sed -n 1p <<<"$new") (${LOGS#"$TOP"/}/build-$num.new-warnings)"
+				else
+					result PASS "build $num" "${secs}s incremental, no new W=1 warning"
+				fi
+			else
+				fact "build $num" "$(( $(now) - t0 ))s"
+				result FAIL "build $num" "$name does not build: $(grep -m1 -E 'error:|Error [0-9]' "$LOGS/build-$num.log")"
+			fi
+			if [ -n "$SPARSE" ]; then
+				sp_after=$(sparse_now "$OUTY" "${csrc[@]}")
+				spnew=$(comm -13 <(printf '%s\n' "$sp_before" | sed '/^$/d') <(printf '%s\n' "$sp_after" | sed '/^$/d'))
+				nsrc=$(printf '%s\n' "${csrc[@]}" | grep -c '\.c$' || true)
+				if [ -n "$spnew" ]; then
+					result FAIL "sparse $num" "new sparse warning: $(sed -n 1p <<<"$spnew")"
+				else
+					result PASS "sparse $num" "no new sparse warning in the $nsrc .c file(s) it touches"
+				fi
+			fi
+		else
+			g checkout -q --detach "$c"
+		fi
+	done
+	want patches && fact checkpatch "${cp_e} errors, ${cp_w} warnings, ${cp_c} checks"
+fi
+
+# ---------------------------------------------------------------- tip
+if want tip && [ "$applied" = 1 ]; then
+	g checkout -q --detach "${commits[-1]}"
+	opts=$(series_options | tr '\n' ' ')
+	if [ -z "$opts" ]; then
+		result SKIP "tip =m" "the series adds no Kconfig option yet"
+		result SKIP "tip =n" "the series adds no Kconfig option yet"
+	else
+		for val in m n; do
+			fragment "$val" >"$CHECK/rig-$val.config"
+			out=$CHECK/out-$val
+			t0=$(now)
+			if ! configure "$out" powerpc "$CHECK/rig-$val.config" >"$LOGS/config-$val.log" 2>&1; then
+				result FAIL "tip =$val" "config: $(tail -n1 "$LOGS/config-$val.log")"
+			elif build "$out" powerpc "$LOGS/build-tip-$val.log" vmlinux modules; then
+				result PASS "tip =$val" "builds with ${opts% }=$val ($(( $(now) - t0 ))s)"
+			else
+				result FAIL "tip =$val" "does not build with the options =$val: $(grep -m1 -E 'error:|Error [0-9]' "$LOGS/build-tip-$val.log")"
+			fi
+		done
+	fi
+	# x86_64: drivers/vfio/ with whatever of the series applies there, and
+	# the UAPI headers installed and compile-tested (C and C++).
+	out=$CHECK/out-x86
+	{ cat "$TOP/testing/configs/x86_64.config"; for o in $opts; do echo "CONFIG_$o=y"; done; } >"$CHECK/x86.config"
+	t0=$(now)
+	# shellcheck disable=SC2086 # one word per option
+	if ! configure "$out" x86_64 "$CHECK/x86.config" $opts >"$LOGS/config-x86.log" 2>&1; then
+		result FAIL "tip x86_64" "config: $(tail -n1 "$LOGS/config-x86.log")"
+	elif build "$out" x86_64 "$LOGS/build-x86.log" drivers/vfio/ usr/ &&
+	     "$TOP/scripts/kmake.sh" "$CTREE" "$out" x86_64 headers_install \
+		INSTALL_HDR_PATH="$out/hdr" >>"$LOGS/build-x86.log" 2>&1; then
+		nw=$(warnings_of "$LOGS/build-x86.log" | grep -c '^drivers/vfio\|^include/\|^usr/' || true)
+		if [ "$nw" != 0 ]; then
+			result FAIL "tip x86_64" "W=1 warnings in drivers/vfio or the UAPI headers (${LOGS#"$TOP"/}/build-x86.log)"
+		else
+			result PASS "tip x86_64" "drivers/vfio/ builds, headers_install and UAPI header test ok ($(( $(now) - t0 ))s)"
+		fi
+	else
+		result FAIL "tip x86_64" "drivers/vfio/ or the UAPI header test fails: $(grep -m1 -E 'error:|Error [0-9]' "$LOGS/build-x86.log")"
+	fi
+fi
+
+# ---------------------------------------------------------------- boot
+if want boot; then
+	if [ "$applied" = 1 ] && [ -f "$OUTY/vmlinux" ]; then
+		"$TOP/testing/boot.sh" "$CTREE" "$OUTY" "$repo" "$LOGS/boot" "$results" "$facts" ||
+			failed=1
+	else
+		result SKIP boot "nothing built"
+	fi
+fi
+
+# ---------------------------------------------------------------- tooling
+if want tooling; then
+	if [ "$applied" = 1 ]; then
+		"$TOP/testing/tooling-tests/run.sh" "$repo" "$results" || failed=1
+	else
+		result SKIP tooling "the series did not apply"
+	fi
+fi
+
+# ---------------------------------------------------------------- summary
+fact "wall time" "$(( $(now) - t_start ))s"
+{
+	echo
+	echo "Summary"
+	echo "-------"
+	awk -F'\t' '{ n[$1]++ } END { printf "steps: %d passed, %d failed, %d skipped\n", n["PASS"], n["FAIL"], n["SKIP"] }' "$results"
+	awk -F'\t' '{ printf "%-26s %s\n", $1 ":", $2 }' "$facts"
+	if grep -q '^FAIL' "$results"; then
+		echo "failed:"
+		awk -F'\t' '$1 == "FAIL" { printf "  %-26s %s\n", $2, $3 }' "$results"
+	fi
+} | tee "$LOGS/summary.txt"
+[ "$failed" = 0 ]

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh REPO RESULTS: the tests of the tooling itself, run by make check.
+#
+# Each case copies the workspace REPO to a scratch directory, breaks the
+# copy on purpose and runs the make check steps concerned on it. The case
+# passes when make check fails with the expected clear line (and, for an
+# apply failure, leaves the kernel tree as it was). The check tree and the
+# rig build directory are shared with the main run, so the build and boot
+# cases cost one incremental build each.
+
+. "$(dirname "$0")/../../scripts/lib.sh"
+
+repo=$1 results=$2
+CHECK=${CHECK:-$BUILD/check}
+CTREE=$CHECK/linux
+work=$CHECK/tooling
+rm -rf "$work"
+mkdir -p "$work"
+failed=0
+
+result() {
+	printf '%-4s  %-28s %s\n' "$1" "$2" "$3"
+	printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"
+	[ "$1" != FAIL ] || failed=1
+}
+
+g() {
+	GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_SYSTEM=/dev/null \
+		git -C "$CTREE" -c user.name="nvlink2-series tooling" \
+		-c user.email=tooling@invalid -c advice.detachedHead=false "$@"
+}
+
+# scratch NAME: a copy of the workspace's series, patches and views.
+scratch() {
+	local d=$work/$1 v
+	mkdir -p "$d"
+	cp -a "$repo/patches" "$repo/series" "$repo/MAINTAINERS.fragment" "$d/"
+	for v in "${VIEWS[@]}"; do
+		cp -a "$repo/${v#*:}" "$d/"
+	done
+	echo "$d"
+}
+
+# expect NAME REGEX STEPS REPO: run check.sh STEPS on REPO; the case passes
+# if it exits non-zero with a FAIL line matching REGEX.
+expect() {
+	local name=$1 re=$2 steps=$3 r=$4 out=$work/$1.out rc=0
+	CHECK_LOGS=$work/$name.logs CHECK_ONLY_LAST=1 \
+		"$TOP/scripts/check.sh" --repo "$r" --steps "$steps" \
+		--results "$work/$name.tsv" >"$out" 2>&1 || rc=$?
+	local line
+	line=$(grep -E '^FAIL' "$out" | grep -E "$re" | sed -n 1p) || true
+	if [ "$rc" != 0 ] && [ -n "$line" ]; then
+		result PASS "tooling $name" "caught: $(sed 's/^FAIL  *//; s/  */ /g' <<<"$line")"
+		return 0
+	fi
+	result FAIL "tooling $name" "make check did not fail as expected (rc=$rc; ${out#"$TOP"/})"
+	return 1
+}
+
+# add_patch REPO SUBJECT FILE SED-SCRIPT: commit an edit of FILE on top of
+# the series in the check tree and add it to REPO as the last patch.
+add_patch() {
+	local r=$1 subject=$2 file=$3 script=$4 n name
+	g checkout -q --detach "$tip"
+	sed -i "$script" "$CTREE/$file"
+	g diff --quiet -- "$file" && { echo "add_patch: $script changed nothing in $file" >&2; return 1; }
+	g commit -q -a -m "$subject" -m "A deliberately broken patch for a tooling test." \
+		-m "Assisted-by: LLM"
+	n=$(( $(series_patches "$r" | wc -l) + 1 ))
+	name=$(g format-patch --zero-commit --no-signature --start-number "$n" \
+		-o "$r/patches" -1 HEAD | sed 's#.*/##')
+	echo "$name" >>"$r/series"
+	g checkout -q --detach "$tip"
+}
+
+# The check tree holds the applied series from the main run.
+[ -d "$CTREE/.git" ] || { result SKIP tooling "no check tree"; exit 0; }
+tip=$(g rev-parse HEAD)
+p1=$(series_patches "$repo" | sed -n 1p)
+plast=$(series_patches "$repo" | sed -n '$p')
+
+# 1. A patch listed in series is missing.
+r=$(scratch missing-patch)
+rm "$r/patches/$p1"
+expect missing-patch "series lists patches/$p1, which does not exist" series "$r"
+
+# 2. A patch does not apply: named, and the tree is left as it was.
+r=$(scratch does-not-apply)
+# Change the first context line of the last patch's first hunk.
+awk 'BEGIN { h = 0 } /^@@/ { h = 1; print; next }
+	h == 1 && /^ / { print " tooling-test: this context line is not in the tree"; h = 2; next }
+	{ print }' "$repo/patches/$plast" >"$r/patches/$plast"
+g checkout -q --detach "$BASE_TAG"
+before=$(g rev-parse HEAD)
+if expect does-not-apply "patches/$plast does not apply" apply "$r"; then
+	if [ "$(g rev-parse HEAD)" != "$before" ] || [ -n "$(g status --porcelain --untracked-files=no)" ]; then
+		result FAIL "tooling does-not-apply" "the check tree was not left as it was"
+	fi
+fi
+# The same through KERNEL= on a tree of the user's: left at its HEAD.
+if ! "$TOP/scripts/apply.sh" --repo "$r" --kernel "$CTREE" >"$work/kernel-apply.out" 2>&1 &&
+   grep -q "patches/$plast does not apply" "$work/kernel-apply.out" &&
+   [ "$(g rev-parse HEAD)" = "$before" ] && [ -z "$(g status --porcelain --untracked-files=no)" ]; then
+	result PASS "tooling kernel-not-applying" "KERNEL= tree left at its HEAD, patch named"
+else
+	result FAIL "tooling kernel-not-applying" "see ${work#"$TOP"/}/kernel-apply.out"
+fi
+
+# 3. KERNEL= refuses a dirty tree.
+echo "/* tooling test */" >>"$CTREE/Makefile"
+if ! "$TOP/scripts/apply.sh" --repo "$repo" --kernel "$CTREE" >"$work/kernel-dirty.out" 2>&1 &&
+   grep -q "has uncommitted changes" "$work/kernel-dirty.out"; then
+	result PASS "tooling kernel-dirty" "refused: $(grep -m1 '^error:' "$work/kernel-dirty.out" | cut -c1-90)"
+else
+	result FAIL "tooling kernel-dirty" "a dirty KERNEL= tree was not refused"
+fi
+g checkout -q -- Makefile
+
+# 4. A view differs from the series.
+r=$(scratch view-differs)
+echo "/* not from the series */" >"$r/drivers-vfio-pci/stray.c"
+expect view-differs "roundtrip.*differs.*drivers-vfio-pci" apply,roundtrip "$r"
+
+# 5. Export twice changes nothing (and the first export matches the repo).
+r=$(scratch export-twice)
+"$TOP/scripts/export.sh" --tree "$CTREE" --repo "$r" >/dev/null 2>&1
+cp -a "$r" "$work/export-once"
+"$TOP/scripts/export.sh" --tree "$CTREE" --repo "$r" >/dev/null 2>&1
+if diff -r "$work/export-once" "$r" >/dev/null; then
+	result PASS "tooling export-twice" "a second export changes nothing"
+else
+	result FAIL "tooling export-twice" "a second export changed files"
+fi
+
+# The remaining cases add a patch on top of the series.
+g checkout -q --detach "$tip"
+
+# 6. A patch adds a checkpatch warning.
+r=$(scratch checkpatch)
+add_patch "$r" "powerpc/mm: Tooling test with a checkpatch warning" \
+	arch/powerpc/mm/book3s64/iommu_api.c \
+	'0,/^#include/s//int tooling_test_var ; \/* trailing whitespace *\/ \n#include/'
+expect checkpatch "patch 0*$(series_patches "$r" | wc -l).*checkpatch" apply,patches "$r"
+
+# 7. A patch does not build.
+r=$(scratch no-build)
+add_patch "$r" "powerpc/mm: Tooling test that does not build" \
+	arch/powerpc/mm/book3s64/iommu_api.c \
+	'0,/^#include/s//tooling_test_syntax_error(\n#include/'
+expect no-build "does not build" apply,build "$r"
+
+# 8. A KUnit case fails.
+r=$(scratch kunit-fails)
+add_patch "$r" "lib: Tooling test with a failing KUnit case" \
+	lib/tests/list-test.c \
+	'0,/KUNIT_EXPECT_TRUE(test, list_empty_careful(&list1));/s//KUNIT_EXPECT_FALSE(test, list_empty_careful(\&list1));/'
+expect kunit-fails "kunit" apply,build,boot "$r"
+
+# 9. The kernel WARNs at boot.
+r=$(scratch boot-warn)
+add_patch "$r" "powerpc/mm: Tooling test that warns at boot" \
+	arch/powerpc/mm/book3s64/iommu_api.c \
+	'$a\
+static int __init tooling_test_warn(void)\
+{\
+	WARN_ON(1);\
+	return 0;\
+}\
+late_initcall(tooling_test_warn);'
+expect boot-warn "console.*WARNING" apply,build,boot "$r"
+
+# Leave the check tree on the series again.
+g checkout -q --detach "$tip"
+[ "$failed" = 0 ]
