@@ -177,6 +177,7 @@ if want apply; then
 		cat "$LOGS/base.log" >&2
 		result FAIL apply "no base tree: $(tail -n1 "$LOGS/base.log")"
 	}
+	fact base "$(sed -n 's/^base: //p' "$LOGS/base.log" | sed -n '$p')"
 	if [ -d "$KTREE/.git" ] && ! [ -d "$CTREE/.git" ]; then
 		rm -rf "$CTREE"
 		git clone -q --shared --no-checkout "$KTREE" "$CTREE"
