@@ -73,6 +73,7 @@ if [ -z "$tree" ]; then
 		g update-ref "$backup" series
 	fi
 	g checkout -q -B series "$BASE_TAG"
+	fix_debian_gitignore "$tree"
 	onto="the base ($BASE_PKG $BASE_VERSION)"
 else
 	[ -d "$tree" ] || die "KERNEL=$tree does not exist"

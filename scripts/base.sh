@@ -18,6 +18,7 @@ base_subject() {
 }
 
 if [ -d "$KTREE/.git" ] && [ "$(base_subject)" = "Debian $want" ]; then
+	fix_debian_gitignore "$KTREE"
 	msg "base: Debian $want (cached in ${KTREE#"$TOP"/})"
 	exit 0
 fi
@@ -110,5 +111,6 @@ GIT_AUTHOR_DATE=$pdate GIT_COMMITTER_DATE=$pdate \
 git -C "$src" tag "$BASE_TAG"
 mkdir -p "$(dirname "$KTREE")"
 mv "$src" "$KTREE"
+fix_debian_gitignore "$KTREE"
 rm -rf "$tmp"
 msg "base: Debian $want, commit $(git -C "$KTREE" rev-parse --short=12 "$BASE_TAG")"

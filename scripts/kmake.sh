@@ -19,12 +19,13 @@ export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G} CCACHE_COMPRESS=1
 export KBUILD_BUILD_TIMESTAMP=2026-01-01 KBUILD_BUILD_USER=rig KBUILD_BUILD_HOST=rig
 export KBUILD_BUILD_VERSION=1
 
+cc="$TOP/scripts/cc-wrapper"
 case $arch in
 powerpc)
 	cross=(ARCH=powerpc CROSS_COMPILE=$CROSS_PPC
-		"CC=ccache ${CROSS_PPC}gcc") ;;
+		"CC=$cc ${CROSS_PPC}gcc") ;;
 x86_64)
-	cross=(ARCH=x86_64 "CC=ccache gcc") ;;
+	cross=(ARCH=x86_64 "CC=$cc gcc") ;;
 *)	die "kmake.sh: unknown arch $arch" ;;
 esac
 

@@ -3,6 +3,9 @@
 
 set -euo pipefail
 
+# Debian's tools first (python3 with its modules, not a pyenv shim).
+export PATH=/usr/bin:/bin:$PATH
+
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 
@@ -64,3 +67,19 @@ kgit() {
 }
 
 now() { date +%s; }
+
+# Debian's linux-source tarball ends its top-level .gitignore with a
+# packaging block that ignores everything at the top level, so that new
+# files under arch/, drivers/... would be invisible to git status and
+# git add. Drop that block from the working copy of .gitignore only, and
+# tell git to leave that file alone (skip-worktree): nothing of it is ever
+# committed or exported.
+fix_debian_gitignore() {
+	local tree=$1 f=$1/.gitignore
+	grep -qx '# Debian packaging: ignore everything at the top level, since it isn'"'"'t' "$f" 2>/dev/null ||
+		return 0
+	git -C "$tree" update-index --skip-worktree .gitignore
+	sed -i '/^# Debian packaging: ignore everything at the top level/,$d' "$f"
+	# The line before the block is a lone "#".
+	sed -i '${/^#$/d}' "$f"
+}

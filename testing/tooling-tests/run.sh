@@ -172,6 +172,15 @@ static int __init tooling_test_warn(void)\
 late_initcall(tooling_test_warn);'
 expect boot-warn "console.*WARNING" apply,build,boot "$r"
 
+# 10. A broken overlay makes a KUnit case of the NVLink2 platform fail.
+dtso=arch/powerpc/platforms/powernv/tests/nvlink2_redbud.dtso
+if g cat-file -e "$tip:$dtso" 2>/dev/null; then
+	r=$(scratch broken-overlay)
+	add_patch "$r" "powerpc/powernv/npu: Tooling test with a wrong TGT in an overlay" \
+		"$dtso" 's/<0x22000000000>;/<0x22000001000>;/'
+	expect broken-overlay "kunit.*redbud" apply,build,boot "$r"
+fi
+
 # Leave the check tree on the series again.
 g checkout -q --detach "$tip"
 [ "$failed" = 0 ]

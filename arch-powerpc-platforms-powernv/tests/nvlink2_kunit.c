@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for the NVLink2 platform facts: the device-tree parsing of
+ * npu-nvlink.c on overlays of Witherspoon's two topologies and of broken
+ * trees. The expected values below are written out by hand from the
+ * overlays, not computed.
+ */
+
+#include <linux/of.h>
+#include <linux/string.h>
+#include <kunit/of.h>
+#include <kunit/test.h>
+
+#include "../npu-nvlink.h"
+
+#define GIB(x)	((u64)(x) << 30)
+
+struct expect_bridge {
+	const char *name;
+	u32 link_index;
+	u64 atsd;
+};
+
+struct expect_gpu {
+	const char *name;
+	u64 ram_base;
+	u64 tgt;
+	const char *phb;
+	struct expect_bridge bridges[3];
+};
+
+struct topology {
+	const char *root;
+	u32 link_speed;
+	int nr_gpus;
+	int nr_bridges;
+	struct expect_gpu gpus[6];
+};
+
+/* Every GPU RAM window is 128 GiB. */
+#define RAM_SIZE	GIB(128)
+#define NPU0_ATSD(i)	(0x6030201000000ULL + (i) * 0x10000)
+#define NPU1_ATSD(i)	(0x6230201000000ULL + (i) * 0x10000)
+
+/* Redbud: two GPUs per chip, three links each (links 0-2 and 3-5). */
+static const struct topology redbud = {
+	.root = "/kunit-nvlink2-redbud",
+	.link_speed = 0x9,
+	.nr_gpus = 4,
+	.nr_bridges = 3,
+	.gpus = {
+		{ "gpu0", 0x400000000000, 0x20000000000, "npu0-phb",
+		  { { "bridge0-0", 0, NPU0_ATSD(0) },
+		    { "bridge0-1", 1, NPU0_ATSD(1) },
+		    { "bridge0-2", 2, NPU0_ATSD(2) } } },
+		{ "gpu1", 0x402000000000, 0x22000000000, "npu0-phb",
+		  { { "bridge1-0", 3, NPU0_ATSD(3) },
+		    { "bridge1-1", 4, NPU0_ATSD(4) },
+		    { "bridge1-2", 5, NPU0_ATSD(5) } } },
+		{ "gpu2", 0x404000000000, 0x24000000000, "npu1-phb",
+		  { { "bridge2-0", 0, NPU1_ATSD(0) },
+		    { "bridge2-1", 1, NPU1_ATSD(1) },
+		    { "bridge2-2", 2, NPU1_ATSD(2) } } },
+		{ "gpu3", 0x406000000000, 0x26000000000, "npu1-phb",
+		  { { "bridge3-0", 3, NPU1_ATSD(3) },
+		    { "bridge3-1", 4, NPU1_ATSD(4) },
+		    { "bridge3-2", 5, NPU1_ATSD(5) } } },
+	},
+};
+
+/* Sequoia: three GPUs per chip, two links each (0-1, 2-3 and 4-5). */
+static const struct topology sequoia = {
+	.root = "/kunit-nvlink2-sequoia",
+	.link_speed = 0x8,
+	.nr_gpus = 6,
+	.nr_bridges = 2,
+	.gpus = {
+		{ "gpu0", 0x400000000000, 0x20000000000, "npu0-phb",
+		  { { "bridge0-0", 0, NPU0_ATSD(0) },
+		    { "bridge0-1", 1, NPU0_ATSD(1) } } },
+		{ "gpu1", 0x402000000000, 0x22000000000, "npu0-phb",
+		  { { "bridge1-0", 2, NPU0_ATSD(2) },
+		    { "bridge1-1", 3, NPU0_ATSD(3) } } },
+		{ "gpu2", 0x404000000000, 0x24000000000, "npu0-phb",
+		  { { "bridge2-0", 4, NPU0_ATSD(4) },
+		    { "bridge2-1", 5, NPU0_ATSD(5) } } },
+		{ "gpu3", 0x406000000000, 0x26000000000, "npu1-phb",
+		  { { "bridge3-0", 0, NPU1_ATSD(0) },
+		    { "bridge3-1", 1, NPU1_ATSD(1) } } },
+		{ "gpu4", 0x408000000000, 0x28000000000, "npu1-phb",
+		  { { "bridge4-0", 2, NPU1_ATSD(2) },
+		    { "bridge4-1", 3, NPU1_ATSD(3) } } },
+		{ "gpu5", 0x40a000000000, 0x2a000000000, "npu1-phb",
+		  { { "bridge5-0", 4, NPU1_ATSD(4) },
+		    { "bridge5-1", 5, NPU1_ATSD(5) } } },
+	},
+};
+
+/* The node @root/@name of an applied overlay, put when the test ends. */
+static struct device_node *tnode(struct kunit *test, const char *root,
+				 const char *name)
+{
+	struct device_node *np;
+	char path[64];
+
+	KUNIT_ASSERT_LT(test, snprintf(path, sizeof(path), "%s/%s", root, name),
+			sizeof(path));
+	np = of_find_node_by_path(path);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, np, "%s is missing", path);
+	of_node_put_kunit(test, np);
+	return np;
+}
+
+static void apply(struct kunit *test, const struct topology *t)
+{
+	if (t == &redbud)
+		KUNIT_ASSERT_EQ(test, 0,
+				of_overlay_apply_kunit(test, nvlink2_redbud));
+	else
+		KUNIT_ASSERT_EQ(test, 0,
+				of_overlay_apply_kunit(test, nvlink2_sequoia));
+}
+
+static void check_roles(struct kunit *test, const struct topology *t)
+{
+	int g, b;
+
+	apply(test, t);
+	for (g = 0; g < t->nr_gpus; g++) {
+		const struct expect_gpu *e = &t->gpus[g];
+
+		KUNIT_EXPECT_EQ_MSG(test, PNV_NVLINK2_GPU,
+				    pnv_nvlink2_of_role(tnode(test, t->root, e->name)),
+				    "%s", e->name);
+		for (b = 0; b < t->nr_bridges; b++)
+			KUNIT_EXPECT_EQ_MSG(test, PNV_NVLINK2_BRIDGE,
+					    pnv_nvlink2_of_role(tnode(test, t->root,
+								      e->bridges[b].name)),
+					    "%s", e->bridges[b].name);
+	}
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_NONE,
+			pnv_nvlink2_of_role(tnode(test, t->root, "npu0-phb")));
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_NONE,
+			pnv_nvlink2_of_role(tnode(test, t->root, "npu1-link5")));
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_NONE,
+			pnv_nvlink2_of_role(tnode(test, t->root,
+						  "memory@400000000000")));
+}
+
+static void check_gpu_of_bridge(struct kunit *test, const struct topology *t)
+{
+	struct device_node *gpu;
+	int g, b;
+
+	apply(test, t);
+	for (g = 0; g < t->nr_gpus; g++) {
+		const struct expect_gpu *e = &t->gpus[g];
+
+		for (b = 0; b < t->nr_bridges; b++) {
+			gpu = pnv_nvlink2_of_gpu(tnode(test, t->root,
+						       e->bridges[b].name));
+			KUNIT_ASSERT_NOT_ERR_OR_NULL(test, gpu);
+			KUNIT_EXPECT_PTR_EQ_MSG(test, gpu,
+						tnode(test, t->root, e->name),
+						"%s", e->bridges[b].name);
+			of_node_put(gpu);
+		}
+	}
+}
+
+static void check_bridges_of_gpu(struct kunit *test, const struct topology *t)
+{
+	struct device_node *gpu, *bridge;
+	int g, b;
+
+	apply(test, t);
+	for (g = 0; g < t->nr_gpus; g++) {
+		const struct expect_gpu *e = &t->gpus[g];
+
+		gpu = tnode(test, t->root, e->name);
+		for (b = 0; b < t->nr_bridges; b++) {
+			bridge = pnv_nvlink2_of_bridge(gpu, b);
+			KUNIT_ASSERT_NOT_ERR_OR_NULL(test, bridge);
+			KUNIT_EXPECT_PTR_EQ_MSG(test, bridge,
+						tnode(test, t->root,
+						      e->bridges[b].name),
+						"%s bridge %d", e->name, b);
+			of_node_put(bridge);
+		}
+		KUNIT_EXPECT_NULL(test, pnv_nvlink2_of_bridge(gpu, b));
+	}
+}
+
+static void check_gpu_info(struct kunit *test, const struct topology *t)
+{
+	struct pnv_nvlink2_gpu_info info;
+	int g;
+
+	apply(test, t);
+	for (g = 0; g < t->nr_gpus; g++) {
+		const struct expect_gpu *e = &t->gpus[g];
+
+		memset(&info, 0x5a, sizeof(info));
+		KUNIT_ASSERT_EQ(test, 0,
+				pnv_nvlink2_of_gpu_info(tnode(test, t->root,
+							      e->name), &info));
+		KUNIT_EXPECT_EQ_MSG(test, e->ram_base, info.ram_base, "%s", e->name);
+		KUNIT_EXPECT_EQ_MSG(test, RAM_SIZE, info.ram_size, "%s", e->name);
+		KUNIT_EXPECT_EQ_MSG(test, e->tgt, info.tgt, "%s", e->name);
+	}
+}
+
+static void check_bridge_info(struct kunit *test, const struct topology *t)
+{
+	struct pnv_nvlink2_bridge_info info;
+	int g, b;
+
+	apply(test, t);
+	for (g = 0; g < t->nr_gpus; g++) {
+		const struct expect_gpu *e = &t->gpus[g];
+
+		for (b = 0; b < t->nr_bridges; b++) {
+			const struct expect_bridge *eb = &e->bridges[b];
+
+			memset(&info, 0x5a, sizeof(info));
+			KUNIT_ASSERT_EQ(test, 0,
+					pnv_nvlink2_of_bridge_info(tnode(test, t->root, eb->name),
+								   tnode(test, t->root, e->phb),
+								   &info));
+			KUNIT_EXPECT_EQ_MSG(test, e->tgt, info.tgt, "%s", eb->name);
+			KUNIT_EXPECT_EQ_MSG(test, t->link_speed, info.link_speed,
+					    "%s", eb->name);
+			KUNIT_EXPECT_EQ_MSG(test, eb->link_index, info.link_index,
+					    "%s", eb->name);
+			KUNIT_EXPECT_EQ_MSG(test, eb->atsd, info.atsd, "%s", eb->name);
+		}
+	}
+}
+
+static void redbud_roles(struct kunit *test)
+{
+	check_roles(test, &redbud);
+}
+
+static void redbud_gpu_of_bridge(struct kunit *test)
+{
+	check_gpu_of_bridge(test, &redbud);
+}
+
+static void redbud_bridges_of_gpu(struct kunit *test)
+{
+	check_bridges_of_gpu(test, &redbud);
+}
+
+static void redbud_gpu_info(struct kunit *test)
+{
+	check_gpu_info(test, &redbud);
+}
+
+static void redbud_bridge_info(struct kunit *test)
+{
+	check_bridge_info(test, &redbud);
+}
+
+static void sequoia_roles(struct kunit *test)
+{
+	check_roles(test, &sequoia);
+}
+
+static void sequoia_gpu_of_bridge(struct kunit *test)
+{
+	check_gpu_of_bridge(test, &sequoia);
+}
+
+static void sequoia_bridges_of_gpu(struct kunit *test)
+{
+	check_bridges_of_gpu(test, &sequoia);
+}
+
+static void sequoia_gpu_info(struct kunit *test)
+{
+	check_gpu_info(test, &sequoia);
+}
+
+static void sequoia_bridge_info(struct kunit *test)
+{
+	check_bridge_info(test, &sequoia);
+}
+
+/* ------------------------------------------------------------------ */
+/* Broken trees: one GPU/bridge pair per case in nvlink2_broken.dtso.  */
+
+#define BROKEN	"/kunit-nvlink2-broken"
+
+static struct device_node *broken(struct kunit *test, const char *name)
+{
+	KUNIT_ASSERT_EQ(test, 0, of_overlay_apply_kunit(test, nvlink2_broken));
+	return tnode(test, BROKEN, name);
+}
+
+/* gpu_info() on @gpu must fail with @err and leave the struct alone. */
+static void expect_gpu_info_fails(struct kunit *test, struct device_node *gpu,
+				  int err)
+{
+	struct pnv_nvlink2_gpu_info info, poison;
+
+	memset(&info, 0x5a, sizeof(info));
+	memset(&poison, 0x5a, sizeof(poison));
+	KUNIT_EXPECT_EQ(test, err, pnv_nvlink2_of_gpu_info(gpu, &info));
+	KUNIT_EXPECT_MEMEQ(test, &poison, &info, sizeof(info));
+}
+
+/* bridge_info() on @bridge must fail with @err and leave the struct alone. */
+static void expect_bridge_info_fails(struct kunit *test,
+				     struct device_node *bridge,
+				     struct device_node *phb, int err)
+{
+	struct pnv_nvlink2_bridge_info info, poison;
+
+	memset(&info, 0x5a, sizeof(info));
+	memset(&poison, 0x5a, sizeof(poison));
+	KUNIT_EXPECT_EQ(test, err, pnv_nvlink2_of_bridge_info(bridge, phb, &info));
+	KUNIT_EXPECT_MEMEQ(test, &poison, &info, sizeof(info));
+}
+
+/* The reference pair of the broken overlay is fine. */
+static void good_pair(struct kunit *test)
+{
+	struct device_node *gpu = broken(test, "good-gpu");
+	struct device_node *bridge = tnode(test, BROKEN, "good-bridge");
+	struct pnv_nvlink2_gpu_info gi;
+	struct pnv_nvlink2_bridge_info bi;
+
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_GPU, pnv_nvlink2_of_role(gpu));
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_BRIDGE, pnv_nvlink2_of_role(bridge));
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_of_gpu_info(gpu, &gi));
+	KUNIT_EXPECT_EQ(test, 0x400000000000ULL, gi.ram_base);
+	KUNIT_EXPECT_EQ(test, RAM_SIZE, gi.ram_size);
+	KUNIT_EXPECT_EQ(test, 0x20000000000ULL, gi.tgt);
+	KUNIT_ASSERT_EQ(test, 0,
+			pnv_nvlink2_of_bridge_info(bridge,
+						   tnode(test, BROKEN, "phb-no-atsd"),
+						   &bi));
+	KUNIT_EXPECT_EQ(test, 0x20000000000ULL, bi.tgt);
+	KUNIT_EXPECT_EQ(test, 0x9, bi.link_speed);
+	KUNIT_EXPECT_EQ(test, 3, bi.link_index);
+}
+
+/* A POWER8 NVLink1 pair has no GPU RAM: no NVLink2 role, -ENODEV. */
+static void nvlink1_is_not_nvlink2(struct kunit *test)
+{
+	struct device_node *gpu = broken(test, "nvlink1-gpu");
+	struct device_node *bridge = tnode(test, BROKEN, "nvlink1-bridge");
+
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_NONE, pnv_nvlink2_of_role(gpu));
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_NONE, pnv_nvlink2_of_role(bridge));
+	expect_gpu_info_fails(test, gpu, -ENODEV);
+	expect_bridge_info_fails(test, bridge,
+				 tnode(test, BROKEN, "phb-no-atsd"), -ENODEV);
+}
+
+/* A node that is neither GPU nor bridge: -ENODEV, not -EINVAL. */
+static void plain_node_is_not_nvlink2(struct kunit *test)
+{
+	struct device_node *np = broken(test, "link");
+
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_NONE, pnv_nvlink2_of_role(np));
+	KUNIT_EXPECT_NULL(test, pnv_nvlink2_of_gpu(np));
+	KUNIT_EXPECT_NULL(test, pnv_nvlink2_of_bridge(np, 0));
+	expect_gpu_info_fails(test, np, -ENODEV);
+	expect_bridge_info_fails(test, np, np, -ENODEV);
+}
+
+/* An ibm,npu entry that does not resolve. */
+static void dangling_bridge_phandle(struct kunit *test)
+{
+	struct device_node *gpu = broken(test, "dangling-gpu");
+
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_NONE, pnv_nvlink2_of_role(gpu));
+	KUNIT_EXPECT_PTR_EQ(test, ERR_PTR(-EINVAL), pnv_nvlink2_of_bridge(gpu, 0));
+	expect_gpu_info_fails(test, gpu, -EINVAL);
+}
+
+/* ibm,gpu points to a node that does not list the bridge back. */
+static void gpu_phandle_to_wrong_node(struct kunit *test)
+{
+	struct device_node *bridge = broken(test, "stray-bridge");
+
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_NONE, pnv_nvlink2_of_role(bridge));
+	KUNIT_EXPECT_PTR_EQ(test, ERR_PTR(-EINVAL), pnv_nvlink2_of_gpu(bridge));
+	expect_bridge_info_fails(test, bridge,
+				 tnode(test, BROKEN, "phb-no-atsd"), -EINVAL);
+}
+
+/* A node with both ibm,npu and ibm,gpu plays no part. */
+static void both_roles_is_none(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_NONE,
+			pnv_nvlink2_of_role(broken(test, "both")));
+}
+
+/* The GPU RAM node's reg holds two ranges instead of one. */
+static void ram_reg_two_ranges(struct kunit *test)
+{
+	expect_gpu_info_fails(test, broken(test, "ram2r-gpu"), -EINVAL);
+}
+
+/* The GPU RAM node's parent has three address cells. */
+static void ram_reg_three_address_cells(struct kunit *test)
+{
+	expect_gpu_info_fails(test, broken(test, "ram3-gpu"), -EINVAL);
+}
+
+static void ram_not_coherent_memory(struct kunit *test)
+{
+	expect_gpu_info_fails(test, broken(test, "ramnc-gpu"), -EINVAL);
+}
+
+static void ram_empty(struct kunit *test)
+{
+	expect_gpu_info_fails(test, broken(test, "ram0-gpu"), -EINVAL);
+}
+
+static void ram_unaligned(struct kunit *test)
+{
+	expect_gpu_info_fails(test, broken(test, "ramu-gpu"), -EINVAL);
+}
+
+/* memory-region points to the GPU node instead of its RAM. */
+static void ram_phandle_to_wrong_node(struct kunit *test)
+{
+	expect_gpu_info_fails(test, broken(test, "ramgpu-gpu"), -EINVAL);
+}
+
+static void tgt_short(struct kunit *test)
+{
+	struct device_node *gpu = broken(test, "tgtshort-gpu");
+
+	expect_gpu_info_fails(test, gpu, -EINVAL);
+	expect_bridge_info_fails(test, tnode(test, BROKEN, "tgtshort-bridge"),
+				 tnode(test, BROKEN, "phb-no-atsd"), -EINVAL);
+}
+
+static void tgt_oversized(struct kunit *test)
+{
+	struct device_node *gpu = broken(test, "tgtlong-gpu");
+
+	expect_gpu_info_fails(test, gpu, -EINVAL);
+	expect_bridge_info_fails(test, tnode(test, BROKEN, "tgtlong-bridge"),
+				 tnode(test, BROKEN, "phb-no-atsd"), -EINVAL);
+}
+
+static void tgt_missing(struct kunit *test)
+{
+	struct device_node *gpu = broken(test, "notgt-gpu");
+
+	expect_gpu_info_fails(test, gpu, -EINVAL);
+	expect_bridge_info_fails(test, tnode(test, BROKEN, "notgt-bridge"),
+				 tnode(test, BROKEN, "phb-no-atsd"), -EINVAL);
+}
+
+static void link_speed_missing(struct kunit *test)
+{
+	expect_bridge_info_fails(test, broken(test, "nospeed-bridge"),
+				 tnode(test, BROKEN, "phb-no-atsd"), -EINVAL);
+}
+
+static void link_speed_garbage(struct kunit *test)
+{
+	expect_bridge_info_fails(test, broken(test, "strspeed-bridge"),
+				 tnode(test, BROKEN, "phb-no-atsd"), -EINVAL);
+}
+
+static void link_missing(struct kunit *test)
+{
+	expect_bridge_info_fails(test, broken(test, "nolink-bridge"),
+				 tnode(test, BROKEN, "phb-no-atsd"), -EINVAL);
+}
+
+/* ibm,nvlink points to a node without ibm,npu-link-index. */
+static void link_phandle_to_wrong_node(struct kunit *test)
+{
+	expect_bridge_info_fails(test, broken(test, "badlink-bridge"),
+				 tnode(test, BROKEN, "phb-no-atsd"), -EINVAL);
+}
+
+/* Link 3 of a PHB that has one ATSD register shares that register. */
+static void atsd_falls_back_to_first(struct kunit *test)
+{
+	struct device_node *bridge = broken(test, "good-bridge");
+	struct pnv_nvlink2_bridge_info info;
+
+	KUNIT_ASSERT_EQ(test, 0,
+			pnv_nvlink2_of_bridge_info(bridge,
+						   tnode(test, BROKEN, "phb-one-atsd"),
+						   &info));
+	KUNIT_EXPECT_EQ(test, 0x6030201000000ULL, info.atsd);
+}
+
+/* A PHB without ibm,mmio-atsd: the link has no ATSD register. */
+static void atsd_absent(struct kunit *test)
+{
+	struct device_node *bridge = broken(test, "good-bridge");
+	struct pnv_nvlink2_bridge_info info;
+
+	memset(&info, 0x5a, sizeof(info));
+	KUNIT_ASSERT_EQ(test, 0,
+			pnv_nvlink2_of_bridge_info(bridge,
+						   tnode(test, BROKEN, "phb-no-atsd"),
+						   &info));
+	KUNIT_EXPECT_EQ(test, 0, info.atsd);
+}
+
+/* ibm,mmio-atsd of 12 bytes is not a list of u64. */
+static void atsd_malformed(struct kunit *test)
+{
+	expect_bridge_info_fails(test, broken(test, "good-bridge"),
+				 tnode(test, BROKEN, "phb-bad-atsd"), -EINVAL);
+}
+
+static struct kunit_case nvlink2_test_cases[] = {
+	KUNIT_CASE(redbud_roles),
+	KUNIT_CASE(redbud_gpu_of_bridge),
+	KUNIT_CASE(redbud_bridges_of_gpu),
+	KUNIT_CASE(redbud_gpu_info),
+	KUNIT_CASE(redbud_bridge_info),
+	KUNIT_CASE(sequoia_roles),
+	KUNIT_CASE(sequoia_gpu_of_bridge),
+	KUNIT_CASE(sequoia_bridges_of_gpu),
+	KUNIT_CASE(sequoia_gpu_info),
+	KUNIT_CASE(sequoia_bridge_info),
+	KUNIT_CASE(good_pair),
+	KUNIT_CASE(nvlink1_is_not_nvlink2),
+	KUNIT_CASE(plain_node_is_not_nvlink2),
+	KUNIT_CASE(dangling_bridge_phandle),
+	KUNIT_CASE(gpu_phandle_to_wrong_node),
+	KUNIT_CASE(both_roles_is_none),
+	KUNIT_CASE(ram_reg_two_ranges),
+	KUNIT_CASE(ram_reg_three_address_cells),
+	KUNIT_CASE(ram_not_coherent_memory),
+	KUNIT_CASE(ram_empty),
+	KUNIT_CASE(ram_unaligned),
+	KUNIT_CASE(ram_phandle_to_wrong_node),
+	KUNIT_CASE(tgt_short),
+	KUNIT_CASE(tgt_oversized),
+	KUNIT_CASE(tgt_missing),
+	KUNIT_CASE(link_speed_missing),
+	KUNIT_CASE(link_speed_garbage),
+	KUNIT_CASE(link_missing),
+	KUNIT_CASE(link_phandle_to_wrong_node),
+	KUNIT_CASE(atsd_falls_back_to_first),
+	KUNIT_CASE(atsd_absent),
+	KUNIT_CASE(atsd_malformed),
+	{}
+};
+
+static struct kunit_suite nvlink2_test_suite = {
+	.name = "powernv-nvlink2",
+	.test_cases = nvlink2_test_cases,
+};
+
+kunit_test_suite(nvlink2_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the powernv NVLink2 platform facts");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
