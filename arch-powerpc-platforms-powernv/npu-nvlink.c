@@ -21,6 +21,11 @@
  *
  * This file reads and checks these properties and hands the result out in
  * structs, so that drivers never parse powernv device-tree properties.
+ *
+ * It also binds a GPU to a logical partition: the NPU2 translates the
+ * addresses the GPU sends over the NVLinks (ATS) with the page tables of
+ * one LPAR, the host's (LPAR 0) or a guest's, through a context that
+ * firmware keeps per GPU.
  */
 
 #define pr_fmt(fmt) "nvlink2: " fmt
@@ -30,8 +35,10 @@
 #include <linux/of_address.h>
 #include <linux/pci.h>
 #include <kunit/visibility.h>
+#include <asm/opal.h>
 #include <asm/pci-bridge.h>
 #include <asm/pnv-pci.h>
+#include <asm/reg.h>
 
 #include "npu-nvlink.h"
 #include "pci.h"
@@ -490,3 +497,473 @@ int pnv_nvlink2_bridge_info(struct pci_dev *bridge,
 	return pnv_nvlink2_of_bridge_info(np, hose->dn, info);
 }
 EXPORT_SYMBOL_GPL(pnv_nvlink2_bridge_info);
+
+/*
+ * Bind the GPU with requester id @bdf to LPAR @lpid in the NPU2 of @nphb
+ * and give it a translation context with @msr. The NPU2 translates for
+ * radix page tables only, which firmware enforces with an LPCR of 0.
+ */
+static int nvlink2_bind(struct pnv_phb *nphb, u16 bdf, u64 lpid,
+			unsigned long msr, struct device *dev)
+{
+	s64 rc;
+
+	rc = opal_npu_map_lpar(nphb->opal_id, bdf, lpid, 0);
+	if (rc) {
+		if (rc == OPAL_UNSUPPORTED)
+			dev_err(dev, "NVLink2 address translation is for radix guests only\n");
+		else
+			dev_err(dev, "OPAL error %lld binding to LPAR %llu\n",
+				rc, lpid);
+		return opal_error_code(rc);
+	}
+
+	rc = opal_npu_init_context(nphb->opal_id, 0, msr, bdf);
+	if (rc < 0) {
+		dev_err(dev, "OPAL error %lld setting up the NVLink context\n",
+			rc);
+		opal_npu_map_lpar(nphb->opal_id, bdf, 0, 0);
+		return opal_error_code(rc);
+	}
+	return 0;
+}
+
+/* The NPU2 PHB behind a GPU's first NVLink, or NULL. */
+static struct pnv_phb *nvlink2_gpu_npu(struct pci_dev *gpu)
+{
+	struct pci_dev *bridge = pnv_nvlink2_get_bridge(gpu, 0);
+	struct pnv_phb *nphb;
+
+	if (!bridge)
+		return NULL;
+	nphb = pci_bus_to_pnvhb(bridge->bus);
+	pci_dev_put(bridge);
+	return nphb && nphb->type == PNV_PHB_NPU_NVLINK ? nphb : NULL;
+}
+
+/**
+ * pnv_nvlink2_map_lpar() - Translate a GPU's NVLink accesses for an LPAR
+ * @gpu: the GPU
+ * @lpid: the LPAR, 0 for the host
+ * @msr: the MSR bits of the translation context: MSR_DR | MSR_PR for a
+ *	guest, with MSR_HV for the host
+ *
+ * Return: 0; -ENODEV if @gpu has no NVLink to an NPU2; another -errno
+ * if firmware refuses, with a message.
+ */
+int pnv_nvlink2_map_lpar(struct pci_dev *gpu, u64 lpid, unsigned long msr)
+{
+	struct pnv_phb *nphb = nvlink2_gpu_npu(gpu);
+
+	if (!nphb)
+		return -ENODEV;
+	return nvlink2_bind(nphb, pci_dev_id(gpu), lpid, msr, &gpu->dev);
+}
+EXPORT_SYMBOL_GPL(pnv_nvlink2_map_lpar);
+
+/**
+ * pnv_nvlink2_unmap_lpar() - Undo pnv_nvlink2_map_lpar()
+ * @gpu: the GPU
+ *
+ * Destroys the GPU's translation context and binds it to LPAR 0 without
+ * one, until it is mapped again.
+ *
+ * Return: 0; -ENODEV if @gpu has no NVLink to an NPU2; another -errno
+ * if firmware refuses, with a message.
+ */
+int pnv_nvlink2_unmap_lpar(struct pci_dev *gpu)
+{
+	struct pnv_phb *nphb = nvlink2_gpu_npu(gpu);
+	u16 bdf = pci_dev_id(gpu);
+	s64 rc;
+
+	if (!nphb)
+		return -ENODEV;
+
+	rc = opal_npu_destroy_context(nphb->opal_id, 0, bdf);
+	if (rc < 0) {
+		pci_err(gpu, "OPAL error %lld destroying the NVLink context\n",
+			rc);
+		return opal_error_code(rc);
+	}
+	rc = opal_npu_map_lpar(nphb->opal_id, bdf, 0, 0);
+	if (rc) {
+		pci_err(gpu, "OPAL error %lld binding to LPAR 0\n", rc);
+		return opal_error_code(rc);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(pnv_nvlink2_unmap_lpar);
+
+/**
+ * pnv_nvlink2_bind_host() - Bind the GPU of a bridge to the host
+ * @nphb: the NPU2 PHB of @bridge
+ * @bridge: the first bridge of a GPU the NPU2 PHB sets up
+ *
+ * At boot the GPU's PCI function may not be added yet, so its requester
+ * id comes from its device-tree node.
+ */
+void pnv_nvlink2_bind_host(struct pnv_phb *nphb, struct pci_dev *bridge)
+{
+	struct device_node *np = pci_device_to_OF_node(bridge);
+	struct device_node *gpu;
+	struct pci_dn *pdn;
+
+	gpu = np ? pnv_nvlink2_of_gpu(np) : NULL;
+	if (IS_ERR_OR_NULL(gpu))
+		return;
+	pdn = PCI_DN(gpu);
+	if (pdn)
+		nvlink2_bind(nphb, PCI_DEVID(pdn->busno, pdn->devfn), 0,
+			     MSR_DR | MSR_PR | MSR_HV, &bridge->dev);
+	of_node_put(gpu);
+}
+
+/*
+ * IOMMU groups.
+ *
+ * The NVLinks carry a GPU's DMA through the NPU, translated by the PE of
+ * its bridges, so a GPU and its bridges must be in one IOMMU group, and
+ * all their PEs must use the same TCE tables. A compound table group,
+ * which VFIO and KVM see as the group's iommudata, passes every window
+ * and ownership change on to its member PEs: the GPUs' PEs on their PHBs
+ * and the bridges' PEs on the NPU PHB.
+ *
+ * Which GPUs share a group is the grouping policy, decided in
+ * nvlink2_group_key() only: by default all the GPUs linked to one NPU,
+ * since nothing controls the direct NVLinks between them (as in v5.x);
+ * with nvlink2_group_per_gpu, each GPU with its own bridges.
+ */
+
+/* Witherspoon: up to three GPUs per NPU, with an NPU PE each. */
+#define NVLINK2_GROUP_MAX_PES	8
+
+struct nvlink2_group {
+	struct iommu_table_group table_group;
+	struct device_node *key;	/* what the policy groups by */
+	struct list_head list;		/* in nvlink2_groups */
+	unsigned int nr_pes;
+	struct pnv_ioda_pe *pes[NVLINK2_GROUP_MAX_PES];
+};
+
+static bool nvlink2_group_per_gpu;
+
+/* Protects nvlink2_groups and the members of every group. */
+static DEFINE_MUTEX(nvlink2_groups_lock);
+static LIST_HEAD(nvlink2_groups);
+
+static struct nvlink2_group *to_nvlink2_group(struct iommu_table_group *tg)
+{
+	return container_of(tg, struct nvlink2_group, table_group);
+}
+
+static bool nvlink2_phb_is_npu(const struct pnv_phb *phb)
+{
+	return phb->type == PNV_PHB_NPU_NVLINK;
+}
+
+static bool nvlink2_pe_is_npu(const struct pnv_ioda_pe *pe)
+{
+	return nvlink2_phb_is_npu(pe->phb);
+}
+
+/* A GPU's PE of @grp, which creates the tables for all members. */
+static struct pnv_ioda_pe *nvlink2_group_gpu_pe(struct nvlink2_group *grp)
+{
+	unsigned int i;
+
+	for (i = 0; i < grp->nr_pes; i++)
+		if (!nvlink2_pe_is_npu(grp->pes[i]))
+			return grp->pes[i];
+	return NULL;
+}
+
+static long nvlink2_group_create_table(struct iommu_table_group *tg, int num,
+				       __u32 page_shift, __u64 window_size,
+				       __u32 levels, struct iommu_table **ptbl)
+{
+	struct pnv_ioda_pe *gpe = nvlink2_group_gpu_pe(to_nvlink2_group(tg));
+
+	if (!gpe)
+		return -ENODEV;
+	return gpe->table_group.ops->create_table(&gpe->table_group, num,
+						  page_shift, window_size,
+						  levels, ptbl);
+}
+
+static long nvlink2_group_set_window(struct iommu_table_group *tg, int num,
+				     struct iommu_table *tbl)
+{
+	struct nvlink2_group *grp = to_nvlink2_group(tg);
+	struct pnv_ioda_pe *pe;
+	unsigned int i;
+	long ret = 0;
+
+	for (i = 0; i < grp->nr_pes; i++) {
+		pe = grp->pes[i];
+		ret = pe->table_group.ops->set_window(&pe->table_group, num,
+						      tbl);
+		if (ret)
+			break;
+	}
+	if (ret) {
+		while (i--) {
+			pe = grp->pes[i];
+			pe->table_group.ops->unset_window(&pe->table_group, num);
+		}
+		return ret;
+	}
+	tg->tables[num] = iommu_tce_table_get(tbl);
+	return 0;
+}
+
+static long nvlink2_group_unset_window(struct iommu_table_group *tg, int num)
+{
+	struct nvlink2_group *grp = to_nvlink2_group(tg);
+	struct pnv_ioda_pe *pe;
+	unsigned int i;
+	long ret = 0, rc;
+
+	if (!tg->tables[num])
+		return 0;
+
+	/* Unset it everywhere: a member left with the table could still DMA. */
+	for (i = 0; i < grp->nr_pes; i++) {
+		pe = grp->pes[i];
+		rc = pe->table_group.ops->unset_window(&pe->table_group, num);
+		if (rc && !ret)
+			ret = rc;
+	}
+	iommu_tce_table_put(tg->tables[num]);
+	tg->tables[num] = NULL;
+	return ret;
+}
+
+/* The member PE that @dev is in, or NULL. */
+static struct pnv_ioda_pe *nvlink2_group_dev_pe(struct nvlink2_group *grp,
+						struct device *dev)
+{
+	struct pnv_ioda_pe *pe;
+	unsigned int i;
+
+	if (!dev_is_pci(dev))
+		return NULL;
+	pe = pnv_ioda_get_pe(to_pci_dev(dev));
+	for (i = 0; i < grp->nr_pes; i++)
+		if (grp->pes[i] == pe)
+			return pe;
+	return NULL;
+}
+
+/*
+ * The IOMMU core moves ownership device by device: pass each device on to
+ * its PE, which acts on the first of its devices only.
+ */
+static long nvlink2_group_take_ownership(struct iommu_table_group *tg,
+					 struct device *dev)
+{
+	struct pnv_ioda_pe *pe = nvlink2_group_dev_pe(to_nvlink2_group(tg),
+						      dev);
+
+	if (WARN_ON_ONCE(!pe))
+		return -ENODEV;
+	return pe->table_group.ops->take_ownership(&pe->table_group, dev);
+}
+
+static void nvlink2_group_release_ownership(struct iommu_table_group *tg,
+					    struct device *dev)
+{
+	struct pnv_ioda_pe *pe = nvlink2_group_dev_pe(to_nvlink2_group(tg),
+						      dev);
+
+	if (!WARN_ON_ONCE(!pe))
+		pe->table_group.ops->release_ownership(&pe->table_group, dev);
+}
+
+static struct iommu_table_group_ops nvlink2_group_ops = {
+	.get_table_size = pnv_pci_ioda2_get_table_size,
+	.create_table = nvlink2_group_create_table,
+	.set_window = nvlink2_group_set_window,
+	.unset_window = nvlink2_group_unset_window,
+	.take_ownership = nvlink2_group_take_ownership,
+	.release_ownership = nvlink2_group_release_ownership,
+};
+
+/*
+ * The grouping policy: what the group of @gpu is keyed by, the node of
+ * the NPU PHB of its first bridge, or the GPU itself.
+ */
+static struct device_node *nvlink2_group_key(struct device_node *gpu)
+{
+	struct device_node *bridge, *key = NULL;
+	struct pci_dn *pdn;
+
+	if (nvlink2_group_per_gpu)
+		return of_node_get(gpu);
+
+	bridge = pnv_nvlink2_of_bridge(gpu, 0);
+	if (IS_ERR_OR_NULL(bridge))
+		return NULL;
+	pdn = PCI_DN(bridge);
+	if (pdn && pdn->phb)
+		key = of_node_get(pdn->phb->dn);
+	of_node_put(bridge);
+	return key;
+}
+
+/*
+ * Whether the first bridge of @gpu is on an NPU2 NVLink PHB: only then do
+ * its links carry DMA that the GPU's group must cover (an NVLink2 topology
+ * emulated on ordinary PHBs keeps ordinary groups).
+ */
+static bool nvlink2_gpu_on_npu(struct device_node *gpu)
+{
+	struct device_node *bridge = pnv_nvlink2_of_bridge(gpu, 0);
+	struct pci_dn *pdn;
+	bool ret = false;
+
+	if (IS_ERR_OR_NULL(bridge))
+		return false;
+	pdn = PCI_DN(bridge);
+	if (pdn && pdn->phb && pdn->phb->private_data)
+		ret = nvlink2_phb_is_npu(pdn->phb->private_data);
+	of_node_put(bridge);
+	return ret;
+}
+
+/*
+ * The GPU node of an NVLink2 PE, with a reference held: the GPU of the
+ * bridges of an NPU PE, or an NVLink2 GPU of a PE of an ordinary PHB whose
+ * links go to an NPU2 PHB.
+ */
+static struct device_node *nvlink2_pe_gpu(struct pnv_ioda_pe *pe)
+{
+	struct device_node *np;
+	struct pci_dev *pdev;
+
+	if (nvlink2_pe_is_npu(pe)) {
+		np = pe->pdev ? pci_device_to_OF_node(pe->pdev) : NULL;
+		np = np ? pnv_nvlink2_of_gpu(np) : NULL;
+		return IS_ERR(np) ? NULL : np;
+	}
+
+	if (pe->pdev) {
+		np = pci_device_to_OF_node(pe->pdev);
+		if (np && pnv_nvlink2_of_role(np) == PNV_NVLINK2_GPU &&
+		    nvlink2_gpu_on_npu(np))
+			return of_node_get(np);
+		return NULL;
+	}
+	if (!pe->pbus)
+		return NULL;
+	list_for_each_entry(pdev, &pe->pbus->devices, bus_list) {
+		np = pci_device_to_OF_node(pdev);
+		if (np && pnv_nvlink2_of_role(np) == PNV_NVLINK2_GPU &&
+		    nvlink2_gpu_on_npu(np))
+			return of_node_get(np);
+	}
+	return NULL;
+}
+
+static struct nvlink2_group *nvlink2_group_find(struct device_node *key)
+{
+	struct nvlink2_group *grp;
+
+	list_for_each_entry(grp, &nvlink2_groups, list)
+		if (grp->key == key)
+			return grp;
+	return NULL;
+}
+
+/**
+ * pnv_nvlink2_join_group() - Put an NVLink2 PE in its IOMMU group
+ * @pe: a PE whose DMA is set up and whose table group has its ops
+ *
+ * The PHBs call this instead of iommu_register_group(). A PE of an NVLink2
+ * GPU or of its bridges goes into the group the policy gives it, created
+ * on first use; any other PE is left alone.
+ *
+ * Return: true if @pe is in a compound group, whose iommu_group is then in
+ * @pe->table_group.group, with a reference held.
+ */
+bool pnv_nvlink2_join_group(struct pnv_ioda_pe *pe)
+{
+	struct device_node *gpu, *key;
+	struct nvlink2_group *grp;
+	bool joined = false;
+
+	gpu = nvlink2_pe_gpu(pe);
+	if (!gpu)
+		return false;
+	key = nvlink2_group_key(gpu);
+	of_node_put(gpu);
+	if (!key)
+		return false;
+
+	mutex_lock(&nvlink2_groups_lock);
+	grp = nvlink2_group_find(key);
+	if (!grp) {
+		grp = kzalloc_obj(*grp);
+		if (!grp)
+			goto unlock;
+		grp->key = of_node_get(key);
+		grp->table_group.ops = &nvlink2_group_ops;
+		grp->table_group.pgsizes = ~0ULL;
+		iommu_register_group(&grp->table_group,
+				     pe->phb->hose->global_number,
+				     pe->pe_number);
+		if (!grp->table_group.group) {
+			of_node_put(grp->key);
+			kfree(grp);
+			goto unlock;
+		}
+		list_add_tail(&grp->list, &nvlink2_groups);
+	}
+	if (WARN_ON(grp->nr_pes == NVLINK2_GROUP_MAX_PES))
+		goto unlock;
+
+	grp->pes[grp->nr_pes++] = pe;
+	grp->table_group.pgsizes &= pe->table_group.pgsizes;
+	if (!nvlink2_pe_is_npu(pe)) {
+		/* The DMA windows are the GPUs'. */
+		grp->table_group.tce32_start = pe->table_group.tce32_start;
+		grp->table_group.tce32_size = pe->table_group.tce32_size;
+		grp->table_group.max_dynamic_windows_supported =
+			pe->table_group.max_dynamic_windows_supported;
+		grp->table_group.max_levels = pe->table_group.max_levels;
+	}
+	pe->table_group.group = iommu_group_ref_get(grp->table_group.group);
+	pe_info(pe, "In the NVLink2 IOMMU group of %pOF\n", key);
+	joined = true;
+unlock:
+	mutex_unlock(&nvlink2_groups_lock);
+	of_node_put(key);
+	return joined;
+}
+
+/**
+ * pnv_nvlink2_leave_group() - Take a PE that goes away out of its group
+ * @pe: a PE being released
+ *
+ * The group stays, for the PE that comes back after a hotplug or an EEH
+ * recovery; @pe->table_group.group is cleared.
+ */
+void pnv_nvlink2_leave_group(struct pnv_ioda_pe *pe)
+{
+	struct nvlink2_group *grp;
+	unsigned int i;
+
+	mutex_lock(&nvlink2_groups_lock);
+	list_for_each_entry(grp, &nvlink2_groups, list) {
+		for (i = 0; i < grp->nr_pes; i++) {
+			if (grp->pes[i] != pe)
+				continue;
+			grp->pes[i] = grp->pes[--grp->nr_pes];
+			iommu_group_put(pe->table_group.group);
+			pe->table_group.group = NULL;
+			goto unlock;
+		}
+	}
+unlock:
+	mutex_unlock(&nvlink2_groups_lock);
+}

@@ -13,10 +13,12 @@
 #   roundtrip  export of the applied tree reproduces patches/, series, views
 #   patches    per patch: checkpatch --strict, trailers, cited commit ids,
 #              kernel-doc and sparse on the files it touches
-#   build      per patch: incremental W=1 build of the rig config (the
-#              series' options =y); a new warning fails the patch
-#   tip        at the tip: the series' options =m and =n, x86_64
-#              drivers/vfio/, headers_install and the UAPI header test
+#   build      per patch: incremental W=1 builds of the rig config with
+#              the series' options =y and =n; a new warning fails the
+#              patch, and so does a change of the =n vmlinux once the
+#              options exist (code outside the options)
+#   tip        at the tip: the series' options =m; x86_64 drivers/vfio/,
+#              headers_install and the UAPI header test
 #   boot       QEMU powernv9: KUnit, the series' kselftests, console scan
 #   tooling    the tests of this tooling (testing/tooling-tests/)
 #
@@ -162,6 +164,11 @@ warnings_of() {
 	       -e 's#^Warning: \([^ :]*\):[0-9]* \(.*\)#\1: kernel-doc: \2#p' \
 	       -e 's#^WARNING: modpost: \(.*\)#modpost: \1#p' "$1" |
 		sed -e "s#$CTREE/##g" -e 's#^\(\.\./\)*##' | sort -u
+}
+
+# "text data bss" of OUT/vmlinux.
+vmlinux_size() {
+	"${CROSS_PPC}size" -B "$1/vmlinux" | awk 'NR == 2 { print $1, $2, $3 }'
 }
 
 # build OUT ARCH LOG [targets]: kbuild W=1 through ccache, with the full
@@ -310,6 +317,7 @@ sparse_now() {
 }
 
 OUTY=$CHECK/out-y
+OUTN=$CHECK/out-n
 SPARSE=
 if want patches && want build; then
 	SPARSE=$("$TOP/scripts/get-sparse.sh" 2>"$LOGS/sparse.log") ||
@@ -319,6 +327,7 @@ if { want patches || want build; } && [ "$applied" = 1 ]; then
 	[ "${#pfiles[@]}" -eq "${#commits[@]}" ] ||
 		die "internal: ${#pfiles[@]} patches but ${#commits[@]} commits"
 	fragment y >"$CHECK/rig-y.config"
+	fragment n >"$CHECK/rig-n.config"
 	only_last=${CHECK_ONLY_LAST:-0}
 	if want build; then
 		# Configure with the Kconfig of the tip, where every option exists.
@@ -326,8 +335,22 @@ if { want patches || want build; } && [ "$applied" = 1 ]; then
 		if ! configure "$OUTY" powerpc "$CHECK/rig-y.config" >"$LOGS/config-y.log" 2>&1; then
 			result FAIL build "rig config: $(tail -n1 "$LOGS/config-y.log")"
 		fi
+		if ! configure "$OUTN" powerpc "$CHECK/rig-n.config" >"$LOGS/config-n.log" 2>&1; then
+			result FAIL build "rig config =n: $(tail -n1 "$LOGS/config-n.log")"
+		fi
 		g checkout -q --detach "$BASE_TAG"
 	fi
+	# The first patch that adds an option: from the one before it on, the
+	# =n vmlinux must not change (the options gate all the new code).
+	first_opt=
+	for i in "${!pfiles[@]}"; do
+		if grep -qE '^\+(menu)?config[[:space:]]' "${pfiles[$i]}"; then
+			first_opt=$i
+			break
+		fi
+	done
+	nsize_ref=
+	nsize_ref_at=base
 	[ -f "$OUTY/.rig-baseline" ] || only_last=0
 	if want build && [ "$only_last" = 1 ]; then
 		g checkout -q --detach "${commits[-2]:-$BASE_TAG}"
@@ -346,6 +369,12 @@ if { want patches || want build; } && [ "$applied" = 1 ]; then
 			result PASS "build base" "$(( $(now) - t0 ))s, $(wc -l <"$OUTY/.rig-baseline") W=1 warnings in the base"
 		else
 			result FAIL "build base" "the base does not build with the rig config (${LOGS#"$TOP"/}/build-base.log)"
+		fi
+		if build "$OUTN" powerpc "$LOGS/build-base-n.log" vmlinux modules; then
+			nsize_ref=$(vmlinux_size "$OUTN")
+			fact "vmlinux =n base" "$nsize_ref"
+		else
+			result FAIL "build base =n" "the base does not build (${LOGS#"$TOP"/}/build-base-n.log)"
 		fi
 	fi
 	cp_checkpatch=0 cp_w=0 cp_c=0 cp_e=0
@@ -421,6 +450,29 @@ if { want patches || want build; } && [ "$applied" = 1 ]; then
 				fact "build $num" "$(( $(now) - t0 ))s"
 				result FAIL "build $num" "$name does not build: $(grep -m1 -E 'error:|Error [0-9]' "$LOGS/build-$num.log")"
 			fi
+			# The same patch with the series' options off.
+			t0=$(now)
+			if [ "$only_last" = 1 ]; then
+				:
+			elif build "$OUTN" powerpc "$LOGS/build-$num-n.log" vmlinux modules; then
+				nsize=$(vmlinux_size "$OUTN")
+				fact "vmlinux =n $num" "$nsize"
+				new=$(comm -13 "$OUTY/.rig-baseline" <(warnings_of "$LOGS/build-$num-n.log"))
+				if [ -n "$new" ]; then
+					result FAIL "build $num =n" "new W=1 warning: $(sed -n 1p <<<"$new")"
+				elif [ -n "$first_opt" ] && [ "$i" -ge "$first_opt" ] &&
+				     [ -n "$nsize_ref" ] && [ "$nsize" != "$nsize_ref" ]; then
+					result FAIL "build $num =n" "with the options off, vmlinux is $nsize, not $nsize_ref as at $nsize_ref_at: code outside the options"
+				else
+					result PASS "build $num =n" "$(( $(now) - t0 ))s, options off, vmlinux $nsize"
+				fi
+			else
+				result FAIL "build $num =n" "$name does not build with the options off: $(grep -m1 -E 'error:|Error [0-9]' "$LOGS/build-$num-n.log")"
+			fi
+			if [ -n "$first_opt" ] && [ "$i" -lt "$first_opt" ]; then
+				nsize_ref=${nsize:-}
+				nsize_ref_at=$num
+			fi
 			if [ -n "$SPARSE" ]; then
 				sp_after=$(sparse_now "$OUTY" "${csrc[@]}")
 				spnew=$(comm -13 <(printf '%s\n' "$sp_before" | sed '/^$/d') <(printf '%s\n' "$sp_after" | sed '/^$/d'))
@@ -444,9 +496,9 @@ if want tip && [ "$applied" = 1 ]; then
 	opts=$(series_options | tr '\n' ' ')
 	if [ -z "$opts" ]; then
 		result SKIP "tip =m" "the series adds no Kconfig option yet"
-		result SKIP "tip =n" "the series adds no Kconfig option yet"
 	else
-		for val in m n; do
+		# =n is built for every patch (build NNNN =n).
+		for val in m; do
 			fragment "$val" >"$CHECK/rig-$val.config"
 			out=$CHECK/out-$val
 			t0=$(now)
