@@ -35,6 +35,7 @@
 #include <linux/of_address.h>
 #include <linux/pci.h>
 #include <kunit/visibility.h>
+#include <asm/machdep.h>
 #include <asm/opal.h>
 #include <asm/pci-bridge.h>
 #include <asm/pnv-pci.h>
@@ -620,6 +621,274 @@ void pnv_nvlink2_bind_host(struct pnv_phb *nphb, struct pci_dev *bridge)
 }
 
 /*
+ * NVLink isolation.
+ *
+ * The GPUs of a Witherspoon are linked to each other directly too, and
+ * neither the NPU2 nor the IOMMU sees that traffic. A V100 SXM2 can turn
+ * off its own links by a mask written to BAR0; they stay off until its
+ * next secondary bus reset. With "isolate_nvlink" on the command line,
+ * every V100 whose links firmware describes ("ibm,nvlink-peers") gets an
+ * IOMMU group of its own, and the platform cuts its links to any other
+ * GPU each time the GPU comes out of reset, whatever driver it has: when
+ * it is added (boot, hotplug), after every secondary bus reset
+ * (pnv_pci_reset_secondary_bus(), which function resets, VFIO hot resets
+ * and slot resets all go through) and after every EEH reset, once its
+ * BARs are restored (pnv_eeh_restore_config()).
+ *
+ * A GPU whose links firmware does not describe, or describes wrongly,
+ * keeps the shared group: its group never claims an isolation it does not
+ * have. Its peers that are isolated cut their end of the links to it.
+ */
+
+/* The NVLinks of a V100, and the bits of its link disable mask. */
+#define NVLINK2_GPU_LINKS		6
+#define NVLINK2_LINK_MASK_SHIFT		16
+
+/*
+ * The V100 BAR0 registers that cut links, from NVIDIA's "NVLink isolation
+ * on multi-tenant systems" application note, which does not name them:
+ * two writes, a bit to set in a control register, then the disable mask
+ * ORed into the link control register.
+ */
+#define V100_ISOLATE_REG1		0x12004c
+#define V100_ISOLATE_REG1_VAL		0x4
+#define V100_ISOLATE_REG2		0x122204
+#define V100_ISOLATE_REG2_VAL		0x2
+#define V100_ISOLATE_CTL		0x200
+#define V100_ISOLATE_CTL_BIT		BIT(25)
+#define V100_LINK_DISABLE		0xa00148
+/* BAR0 is 16 MiB: map it up to the last register only. */
+#define V100_ISOLATE_MAP_SIZE		PAGE_ALIGN(V100_LINK_DISABLE + 4)
+
+static bool nvlink2_isolate;
+
+static int __init nvlink2_isolate_setup(char *str)
+{
+	/* A bare "isolate_nvlink" turns it on. */
+	if (!str || !*str) {
+		nvlink2_isolate = true;
+		return 0;
+	}
+	return kstrtobool(str, &nvlink2_isolate);
+}
+early_param("isolate_nvlink", nvlink2_isolate_setup);
+
+/* Whether @vendor:@device is a V100 SXM2, whose link disable mask we know. */
+static bool nvlink2_is_v100_sxm2(u32 vendor, u32 device)
+{
+	if (vendor != PCI_VENDOR_ID_NVIDIA)
+		return false;
+	switch (device) {
+	case 0x1db1:	/* Tesla V100 SXM2 16GB */
+	case 0x1db5:	/* Tesla V100 SXM2 32GB */
+	case 0x1df5:	/* Tesla V100 SXM2 16GB */
+		return true;
+	}
+	return false;
+}
+
+/* Whether @np lists @node in its phandle list property @name. */
+static bool nvlink2_lists(const struct device_node *np, const char *name,
+			  const struct device_node *node)
+{
+	struct of_phandle_iterator it;
+	int err;
+
+	of_for_each_phandle(&it, err, np, name, NULL, 0) {
+		if (it.node == node) {
+			of_node_put(it.node);
+			return true;
+		}
+	}
+	return false;
+}
+
+/**
+ * pnv_nvlink2_of_link_mask() - The NVLinks of a GPU to cut
+ * @gpu: device-tree node of the GPU
+ * @group: the GPU nodes of the IOMMU group of @gpu (@gpu may be one)
+ * @n: the number of nodes in @group
+ * @mask: set to the link disable mask of @gpu: bit 16 + N cuts link N
+ *
+ * "ibm,nvlink-peers" gives the node at the other end of each link of @gpu:
+ * one of its NVLink bridges (a link to the CPU), another GPU, or none
+ * (phandle 0: the link is not wired). A link stays up if it goes to a
+ * bridge of @gpu or to a GPU of @group; every other link is cut.
+ *
+ * Return: 0; -ENODEV if @gpu has no "ibm,nvlink-peers"; -EINVAL if it does
+ * not have one cell per link or one of them does not resolve.
+ */
+VISIBLE_IF_KUNIT
+int pnv_nvlink2_of_link_mask(const struct device_node *gpu,
+			     const struct device_node *const *group,
+			     unsigned int n, u32 *mask)
+{
+	const __be32 *peers;
+	unsigned int link, i;
+	u32 keep = 0;
+	int len;
+
+	peers = of_get_property(gpu, "ibm,nvlink-peers", &len);
+	if (!peers)
+		return -ENODEV;
+	if (len != NVLINK2_GPU_LINKS * sizeof(*peers))
+		return -EINVAL;
+
+	for (link = 0; link < NVLINK2_GPU_LINKS; link++) {
+		struct device_node *peer;
+
+		if (!peers[link])
+			continue;
+		peer = of_find_node_by_phandle(be32_to_cpu(peers[link]));
+		if (!peer)
+			return -EINVAL;
+		if (nvlink2_lists(gpu, "ibm,npu", peer))
+			keep |= BIT(link);
+		for (i = 0; i < n; i++)
+			if (group[i] == peer)
+				keep |= BIT(link);
+		of_node_put(peer);
+	}
+
+	*mask = (~keep & GENMASK(NVLINK2_GPU_LINKS - 1, 0)) <<
+		NVLINK2_LINK_MASK_SHIFT;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_of_link_mask);
+
+/**
+ * pnv_nvlink2_of_isolation() - The isolation policy for a GPU
+ * @gpu: device-tree node of the GPU
+ * @mask: set to its link disable mask if it is isolated
+ *
+ * With isolate_nvlink on, a GPU is isolated, and has an IOMMU group of its
+ * own, if it is a V100 SXM2 (from the ids firmware gives in its node),
+ * whose links we know how to cut, and its "ibm,nvlink-peers" is sound. Its
+ * group is then itself and its bridges.
+ *
+ * Return: 0 if @gpu is isolated; -EOPNOTSUPP if it is not a V100 SXM2; as
+ * pnv_nvlink2_of_link_mask() if "ibm,nvlink-peers" is not sound.
+ */
+VISIBLE_IF_KUNIT int pnv_nvlink2_of_isolation(struct device_node *gpu,
+					      u32 *mask)
+{
+	const struct device_node *group[] = { gpu };
+	u32 vendor, device;
+
+	if (of_property_read_u32(gpu, "vendor-id", &vendor) ||
+	    of_property_read_u32(gpu, "device-id", &device) ||
+	    !nvlink2_is_v100_sxm2(vendor, device))
+		return -EOPNOTSUPP;
+	return pnv_nvlink2_of_link_mask(gpu, group, ARRAY_SIZE(group), mask);
+}
+EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_of_isolation);
+
+static bool nvlink2_gpu_isolated(struct device_node *gpu)
+{
+	u32 mask;
+
+	return nvlink2_isolate && !pnv_nvlink2_of_isolation(gpu, &mask);
+}
+
+/**
+ * pnv_nvlink2_v100_cut_links() - Write a link disable mask to a V100
+ * @bar0: the start of BAR0, mapped for at least %V100_ISOLATE_MAP_SIZE
+ * @mask: the links to cut, as pnv_nvlink2_of_link_mask() gives them
+ *
+ * Return: 0; -EIO if the GPU does not answer (nothing is written then).
+ */
+VISIBLE_IF_KUNIT int pnv_nvlink2_v100_cut_links(void __iomem *bar0, u32 mask)
+{
+	/* All ones: the GPU is not there, or its PE is frozen. */
+	if (readl(bar0 + V100_ISOLATE_CTL) == ~0U)
+		return -EIO;
+
+	writel(V100_ISOLATE_REG1_VAL, bar0 + V100_ISOLATE_REG1);
+	writel(V100_ISOLATE_REG2_VAL, bar0 + V100_ISOLATE_REG2);
+	writel(readl(bar0 + V100_ISOLATE_CTL) | V100_ISOLATE_CTL_BIT,
+	       bar0 + V100_ISOLATE_CTL);
+	writel(readl(bar0 + V100_LINK_DISABLE) | mask, bar0 + V100_LINK_DISABLE);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_v100_cut_links);
+
+/**
+ * pnv_nvlink2_isolate() - Cut the NVLinks of a GPU that leave its group
+ * @pdev: a PCI function just added, or out of a reset
+ *
+ * Does nothing unless @pdev is a V100 SXM2 that the isolation policy
+ * isolates. BAR0 is programmed from its resource (a reset clears it) and
+ * memory decode is on only while the mask is written.
+ */
+void pnv_nvlink2_isolate(struct pci_dev *pdev)
+{
+	struct device_node *np = pci_device_to_OF_node(pdev);
+	void __iomem *bar0;
+	u32 mask;
+	u16 cmd;
+	int ret;
+
+	if (!nvlink2_isolate || !np ||
+	    !nvlink2_is_v100_sxm2(pdev->vendor, pdev->device) ||
+	    pnv_nvlink2_of_isolation(np, &mask))
+		return;
+
+	if (!pci_device_is_present(pdev)) {
+		ret = -ENODEV;
+		goto err;
+	}
+	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
+	    pci_resource_len(pdev, 0) < V100_ISOLATE_MAP_SIZE) {
+		ret = -ENXIO;
+		goto err;
+	}
+	bar0 = pci_iomap_range(pdev, 0, 0, V100_ISOLATE_MAP_SIZE);
+	if (!bar0) {
+		ret = -ENOMEM;
+		goto err;
+	}
+
+	pci_update_resource(pdev, 0);
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	pci_write_config_word(pdev, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
+	ret = pnv_nvlink2_v100_cut_links(bar0, mask);
+	pci_write_config_word(pdev, PCI_COMMAND, cmd);
+	pci_iounmap(pdev, bar0);
+	if (ret)
+		goto err;
+	pci_dbg(pdev, "NVLinks cut: disable mask %#x\n", mask);
+	return;
+err:
+	pci_err(pdev, "cannot cut the NVLinks to GPUs outside its IOMMU group (%pe): they are up\n",
+		ERR_PTR(ret));
+}
+
+/*
+ * Isolate the GPUs at boot and hotplug, before any driver sees them, and
+ * say once why one is not.
+ */
+static void nvlink2_isolate_fixup(struct pci_dev *pdev)
+{
+	struct device_node *np = pci_device_to_OF_node(pdev);
+	u32 mask;
+	int ret;
+
+	if (!machine_is(powernv) || !nvlink2_isolate || !np ||
+	    pnv_nvlink2_of_role(np) != PNV_NVLINK2_GPU)
+		return;
+
+	ret = pnv_nvlink2_of_isolation(np, &mask);
+	if (ret == -EOPNOTSUPP)
+		pci_warn(pdev, "not a V100 SXM2: NVLinks not isolated, IOMMU group shared with its peers\n");
+	else if (ret)
+		pci_warn(pdev, "ibm,nvlink-peers is %s: NVLinks not isolated, IOMMU group shared with its peers\n",
+			 ret == -ENODEV ? "missing" : "malformed");
+	else
+		pnv_nvlink2_isolate(pdev);
+}
+DECLARE_PCI_FIXUP_FINAL(PCI_VENDOR_ID_NVIDIA, PCI_ANY_ID, nvlink2_isolate_fixup);
+
+/*
  * IOMMU groups.
  *
  * The NVLinks carry a GPU's DMA through the NPU, translated by the PE of
@@ -632,7 +901,8 @@ void pnv_nvlink2_bind_host(struct pnv_phb *nphb, struct pci_dev *bridge)
  * Which GPUs share a group is the grouping policy, decided in
  * nvlink2_group_key() only: by default all the GPUs linked to one NPU,
  * since nothing controls the direct NVLinks between them (as in v5.x);
- * with nvlink2_group_per_gpu, each GPU with its own bridges.
+ * each GPU with its own bridges if its links to other GPUs are cut
+ * (nvlink2_gpu_isolated(), above).
  */
 
 /* Witherspoon: up to three GPUs per NPU, with an NPU PE each. */
@@ -645,8 +915,6 @@ struct nvlink2_group {
 	unsigned int nr_pes;
 	struct pnv_ioda_pe *pes[NVLINK2_GROUP_MAX_PES];
 };
-
-static bool nvlink2_group_per_gpu;
 
 /* Protects nvlink2_groups and the members of every group. */
 static DEFINE_MUTEX(nvlink2_groups_lock);
@@ -798,7 +1066,7 @@ static struct device_node *nvlink2_group_key(struct device_node *gpu)
 	struct device_node *bridge, *key = NULL;
 	struct pci_dn *pdn;
 
-	if (nvlink2_group_per_gpu)
+	if (nvlink2_gpu_isolated(gpu))
 		return of_node_get(gpu);
 
 	bridge = pnv_nvlink2_of_bridge(gpu, 0);

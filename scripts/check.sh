@@ -19,7 +19,9 @@
 #              options exist (code outside the options)
 #   tip        at the tip: the series' options =m; x86_64 drivers/vfio/,
 #              headers_install and the UAPI header test
-#   boot       QEMU powernv9: KUnit, the series' kselftests, console scan
+#   boot       QEMU powernv9: KUnit, the series' kselftests, the VFIO
+#              smoke test, console scan; then the =m kernel of the tip
+#              step with its modules loaded and unloaded
 #   tooling    the tests of this tooling (testing/tooling-tests/)
 #
 # The check tree ($CHECK/linux) and build directories ($CHECK/out-*) are
@@ -297,7 +299,8 @@ kdoc_at() {
 	done
 	(cd "$tmp" && [ -n "$(ls -A)" ] &&
 		python3 "$CTREE/scripts/kernel-doc" -none -Wall $(cd "$tmp" && find . -type f | sed 's#^\./##') 2>&1) |
-		sed -e 's#:[0-9]*:#:#' -e 's#^\(Warning\|warning\): \([^ ]*\) [0-9]*#\1: \2#' | sort -u
+		sed -E -e 's#^([^ :]+):[0-9]+: (warning|error): #\1: \2: #' \
+		       -e 's#^(Warning|warning|Error|error): ([^ :]+):[0-9]+:? *#\1: \2: #' | sort -u
 	rm -rf "$tmp"
 }
 
@@ -314,6 +317,14 @@ sparse_now() {
 		"${objs[@]}" 2>&1 |
 		sed -n -e "s#$CTREE/##g" -e 's#^\(\.\./\)*##' \
 		    -e 's#^\([^ :]*\):[0-9]*:[0-9]*: \(warning\|error\): #\1: \2: #p' | sort -u
+}
+
+# The reason testing/nsize-changes gives for the patch with subject $1 to
+# change the =n vmlinux (common code changed on purpose), or nothing.
+nsize_reason() {
+	local subj=$1
+	[ -f "$TOP/testing/nsize-changes" ] || return 0
+	awk -F'\t' -v s="$subj" '!/^#/ && $1 == s { print $2; exit }' "$TOP/testing/nsize-changes"
 }
 
 OUTY=$CHECK/out-y
@@ -461,8 +472,15 @@ if { want patches || want build; } && [ "$applied" = 1 ]; then
 				if [ -n "$new" ]; then
 					result FAIL "build $num =n" "new W=1 warning: $(sed -n 1p <<<"$new")"
 				elif [ -n "$first_opt" ] && [ "$i" -ge "$first_opt" ] &&
+				     [ -n "$nsize_ref" ] && [ "$nsize" != "$nsize_ref" ] &&
+				     why=$(nsize_reason "$(g log -1 --format=%s "$c")") && [ -n "$why" ]; then
+					# A change of common code on purpose: new reference.
+					result PASS "build $num =n" "options off, vmlinux $nsize (was $nsize_ref; testing/nsize-changes: $why)"
+					nsize_ref=$nsize
+					nsize_ref_at=$num
+				elif [ -n "$first_opt" ] && [ "$i" -ge "$first_opt" ] &&
 				     [ -n "$nsize_ref" ] && [ "$nsize" != "$nsize_ref" ]; then
-					result FAIL "build $num =n" "with the options off, vmlinux is $nsize, not $nsize_ref as at $nsize_ref_at: code outside the options"
+					result FAIL "build $num =n" "with the options off, vmlinux is $nsize, not $nsize_ref as at $nsize_ref_at: code outside the options (if on purpose, say why in testing/nsize-changes)"
 				else
 					result PASS "build $num =n" "$(( $(now) - t0 ))s, options off, vmlinux $nsize"
 				fi
@@ -538,6 +556,12 @@ if want boot; then
 	if [ "$applied" = 1 ] && [ -f "$OUTY/vmlinux" ]; then
 		"$TOP/testing/boot.sh" "$CTREE" "$OUTY" "$repo" "$LOGS/boot" "$results" "$facts" ||
 			failed=1
+		# The =m kernel of the tip step: its modules load, bind, unbind
+		# and unload in the rig.
+		if want tip && [ -s "$CHECK/out-m/modules.order" ] && [ -f "$CHECK/out-m/vmlinux" ]; then
+			"$TOP/testing/boot.sh" "$CTREE" "$CHECK/out-m" "$repo" "$LOGS/boot-m" "$results" "$facts" " =m" ||
+				failed=1
+		fi
 	else
 		result SKIP boot "nothing built"
 	fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# boot.sh TREE KBUILD REPO LOGDIR RESULTS FACTS
+# boot.sh TREE KBUILD REPO LOGDIR RESULTS FACTS [LABEL]
 #
 # The boot step of make check: build the kselftests the series adds (if
 # any), pack the initramfs, boot KBUILD/vmlinux in QEMU powernv9 and judge
@@ -9,11 +9,13 @@
 # (tools/testing/kunit/kunit.py parse), the kselftests, and any panic,
 # Oops, BUG, WARNING, lockdep, KASAN or kmemleak report, less the lines
 # allowlisted in testing/console-allowlist. Appends result lines to RESULTS
-# and figures to FACTS; exits non-zero on a failure.
+# and figures to FACTS, their names suffixed with LABEL (e.g. " =m"); exits
+# non-zero on a failure. A kernel built with modules gets them in the
+# initramfs.
 
 . "$(dirname "$0")/../scripts/lib.sh"
 
-tree=$1 kb=$2 repo=$3 logs=$4 results=$5 facts=$6
+tree=$1 kb=$2 repo=$3 logs=$4 results=$5 facts=$6 label=${7:-}
 mkdir -p "$logs"
 failed=0
 result() {
@@ -32,6 +34,7 @@ mkdir -p "$stage"
 mapfile -t ktargets < <(git -C "$tree" diff --name-only "$BASE_TAG" HEAD -- tools/testing/selftests/ |
 	sed -n 's#^tools/testing/selftests/\([^/]*\)/.*#\1#p' | sort -u)
 extra=()
+ksft=0
 if [ "${#ktargets[@]}" -gt 0 ]; then
 	"$TOP/scripts/kmake.sh" "$tree" "$kb" powerpc headers >"$logs/kselftest-build.log" 2>&1
 	sysroot=$BUILD/rig/sysroot
@@ -44,77 +47,150 @@ if [ "${#ktargets[@]}" -gt 0 ]; then
 		LDFLAGS="-static -L$sysroot/usr/lib/powerpc64le-linux-gnu" \
 		INSTALL_PATH="$stage/kselftest" install >>"$logs/kselftest-build.log" 2>&1; then
 		extra+=("$stage/kselftest:/rig/kselftest")
-		result PASS "kselftest build" "${ktargets[*]} built for ppc64le"
+		ksft=1
+		result PASS "kselftest build$label" "${ktargets[*]} built for ppc64le"
 	else
-		result FAIL "kselftest build" "${ktargets[*]}: $(grep -m1 -E 'error|Error' "$logs/kselftest-build.log")"
+		result FAIL "kselftest build$label" "${ktargets[*]}: $(grep -m1 -E 'error|Error' "$logs/kselftest-build.log")"
+	fi
+fi
+
+# ------------------------------------------------------------ vfio-smoke
+# The rig's own VFIO client (testing/vfio-smoke), static, against the
+# UAPI headers of this kernel.
+"$TOP/scripts/kmake.sh" "$tree" "$kb" powerpc headers >"$logs/vfio-smoke-build.log" 2>&1 &&
+	"${CROSS_PPC}gcc" -static -O2 -Wall -Wextra -Werror -isystem "$kb/usr/include" \
+		-o "$stage/vfio-smoke" "$TOP/testing/vfio-smoke/vfio-smoke.c" >>"$logs/vfio-smoke-build.log" 2>&1 ||
+	result FAIL "vfio-smoke build$label" "$(grep -m1 -E 'error|Error' "$logs/vfio-smoke-build.log")"
+[ -x "$stage/vfio-smoke" ] && extra+=("$stage/vfio-smoke:/rig/bin/vfio-smoke")
+
+# ------------------------------------------------------------ modules
+# A kernel with modules gets them in the initramfs, where the init tests
+# load them (the series' tristate options =m).
+if grep -q '^CONFIG_MODULES=y' "$kb/.config" && [ -s "$kb/modules.order" ]; then
+	rm -rf "$stage/mod"
+	if "$TOP/scripts/kmake.sh" "$tree" "$kb" powerpc modules_install \
+		INSTALL_MOD_PATH="$stage/mod" INSTALL_MOD_STRIP=1 >"$logs/modules-install.log" 2>&1; then
+		extra+=("$stage/mod/lib/modules:/lib/modules")
+		fact "modules$label" "$(find "$stage/mod" -name '*.ko' | sed 's#.*/##' | sort | tr '\n' ' ')"
+	else
+		result FAIL "modules$label" "modules_install: $(tail -n1 "$logs/modules-install.log")"
 	fi
 fi
 
 # ------------------------------------------------------------ boot
 initrd=$logs/initramfs.cpio.gz
 "$TOP/testing/mk-initramfs.sh" "$kb" "$initrd" "${extra[@]}" >"$logs/initramfs.log" 2>&1 || {
-	result FAIL boot "initramfs: $(tail -n1 "$logs/initramfs.log")"
+	result FAIL "boot$label" "initramfs: $(tail -n1 "$logs/initramfs.log")"
 	exit 1
 }
 console=$logs/console.log
 t0=$(date +%s.%N)
 qrc=0
+trace=$logs/qemu-trace.log
+rm -f "$trace"
 # shellcheck disable=SC2086 # extra kernel arguments, one word each
-"$TOP/testing/run-qemu.sh" "$kb/vmlinux" "$initrd" "$console" ${RIG_APPEND:-} || qrc=$?
+RIG_TRACE=$trace "$TOP/testing/run-qemu.sh" "$kb/vmlinux" "$initrd" "$console" ${RIG_APPEND:-} || qrc=$?
 secs=$(echo "$(date +%s.%N) - $t0" | bc)
-fact "boot (QEMU wall)" "$(printf '%.1fs' "$secs")"
-fact "kernel to /init" "$(sed -n 's/^RIG: init-start uptime=//p' "$console" | sed -n 1p)s"
-fact "MMU" "$(sed -n 's/^MMU[[:space:]]*: //p' "$console" | sed -n 1p)"
+fact "boot (QEMU wall)$label" "$(printf '%.1fs' "$secs")"
+fact "kernel to /init$label" "$(sed -n 's/^RIG: init-start uptime=//p' "$console" | sed -n 1p)s"
+fact "MMU$label" "$(sed -n 's/^MMU[[:space:]]*: //p' "$console" | sed -n 1p)"
 rig=$(sed -n 's/^RIG: RESULT rc=\([0-9]*\).*/\1/p' "$console" | sed -n 1p)
 if [ "$qrc" = 124 ]; then
-	result FAIL boot "QEMU timed out (${console#"$TOP"/})"
+	result FAIL "boot$label" "QEMU timed out (${console#"$TOP"/})"
 elif [ -z "$rig" ]; then
-	result FAIL boot "the rig's init did not finish (QEMU exit $qrc; ${console#"$TOP"/})"
+	result FAIL "boot$label" "the rig's init did not finish (QEMU exit $qrc; ${console#"$TOP"/})"
 elif [ "$rig" != 0 ]; then
 	bad=$(grep -E '^RIG: END .* rc=[1-9]' "$console" | sed -n 1p | sed 's/^RIG: END //') || true
-	result FAIL boot "init test failed: $bad ($(grep -E '^FAIL' "$console" | sed -n 1p))"
+	result FAIL "boot$label" "init test failed: $bad ($(grep -E '^FAIL' "$console" | sed -n 1p))"
 else
-	result PASS boot "powernv9 $(printf '%.1f' "$secs")s, init tests passed ($(grep -c '^RIG: END' "$console") scripts)"
+	result PASS "boot$label" "powernv9 $(printf '%.1f' "$secs")s, init tests passed ($(grep -c '^RIG: END' "$console") scripts)"
 fi
 
 # ------------------------------------------------------------ KUnit
-# Only the kernel's part of the console: kselftests print TAP too.
-sed '/^RIG: init-start/,$d' "$console" >"$logs/console-kernel.log"
-krc=0
-(cd "$tree" && python3 tools/testing/kunit/kunit.py parse --summary \
-	--json="$logs/kunit.json" "$logs/console-kernel.log") >"$logs/kunit.txt" 2>&1 || krc=$?
-summary=$(grep -E 'Testing complete|Ran [0-9]+ tests' "$logs/kunit.txt" | sed -n '$p' | sed 's/^\[[^]]*\] //') || true
-passed=$(grep -oE 'passed: [0-9]+' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
-kfailed=$(grep -oE 'failed: [0-9]+' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
-skipped=$(grep -oE 'skipped: [0-9]+' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
-crashed=$(grep -oE 'crashed: [0-9]+' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
-fact "KUnit pass/fail/skip" "$passed/$((kfailed + crashed))/$skipped"
+# Only the kernel's lines of the console (printk time stamps): kselftests
+# print TAP too. The built-in suites print one KTAP document at boot; each
+# KUnit module prints its own when the init tests load it. kunit.py parse
+# reads one document, so each is parsed on its own and the counts summed.
+grep -aE '^\[ *[0-9]+\.[0-9]+\] ' "$console" >"$logs/console-kernel.log" || true
+rm -f "$logs"/kunit-doc-*.log "$logs"/kunit-doc-*.txt
+awk -v out="$logs/kunit-doc-" '
+	/^\[ *[0-9]+\.[0-9]+\] KTAP version [0-9]+\r?$/ { n++ }
+	n { print > (out n ".log") }' "$logs/console-kernel.log"
+krc=0 passed=0 kfailed=0 skipped=0 crashed=0 docs=0
+summary=
+for doc in "$logs"/kunit-doc-*.log; do
+	[ -e "$doc" ] || continue
+	docs=$((docs + 1))
+	(cd "$tree" && python3 tools/testing/kunit/kunit.py parse --summary \
+		"$doc") >"${doc%.log}.txt" 2>&1 || krc=$?
+	s=$(grep -E 'Testing complete|Ran [0-9]+ tests' "${doc%.log}.txt" | sed -n '$p' | sed 's/^\[[^]]*\] //') || true
+	[ -n "$s" ] || { krc=1; continue; }
+	passed=$((passed + $(grep -oE 'passed: [0-9]+' <<<"$s" | grep -oE '[0-9]+' || echo 0)))
+	kfailed=$((kfailed + $(grep -oE 'failed: [0-9]+' <<<"$s" | grep -oE '[0-9]+' || echo 0)))
+	skipped=$((skipped + $(grep -oE 'skipped: [0-9]+' <<<"$s" | grep -oE '[0-9]+' || echo 0)))
+	crashed=$((crashed + $(grep -oE 'crashed: [0-9]+' <<<"$s" | grep -oE '[0-9]+' || echo 0)))
+done
+summary="$docs KTAP document(s), $((passed + kfailed + crashed + skipped)) tests: passed: $passed"
+[ "$kfailed" = 0 ] || summary+=", failed: $kfailed"
+[ "$crashed" = 0 ] || summary+=", crashed: $crashed"
+[ "$skipped" = 0 ] || summary+=", skipped: $skipped"
+fact "KUnit pass/fail/skip$label" "$passed/$((kfailed + crashed))/$skipped"
 if [ "$krc" != 0 ] || [ "$kfailed" != 0 ] || [ "$crashed" != 0 ]; then
 	first=$(sed 's/^\[ *[0-9.]*\] //' "$logs/console-kernel.log" | grep -E '^\s*not ok [0-9]+ ' |
 		grep -v '# SKIP' | sed -n 1p | sed 's/^ *//') || true
-	result FAIL kunit "${summary:-kunit.py found no results}; first: ${first:-?}"
-elif [ "${passed:-0}" = 0 ]; then
-	result FAIL kunit "no KUnit test ran"
+	result FAIL "kunit$label" "$summary; first: ${first:-?}"
+elif [ "$passed" = 0 ]; then
+	result FAIL "kunit$label" "no KUnit test ran"
 else
-	result PASS kunit "$summary"
+	result PASS "kunit$label" "$summary"
 fi
 
 # ------------------------------------------------------------ kselftests
-if [ "${#extra[@]}" -gt 0 ]; then
+if [ "$ksft" = 1 ]; then
 	sed -n '/^RIG: BEGIN 30-kselftest/,/^RIG: END 30-kselftest/p' "$console" >"$logs/kselftest.log"
 	kp=$(grep -E '^ok [0-9]+ selftests: ' "$logs/kselftest.log" | grep -vc '# SKIP' || true)
 	ks=$(grep -E '^(not )?ok [0-9]+ selftests: .*# SKIP' "$logs/kselftest.log" -c || true)
 	kf=$(grep -E '^not ok [0-9]+ selftests: ' "$logs/kselftest.log" | grep -vc '# SKIP' || true)
-	fact "kselftest pass/fail/skip" "$kp/$kf/$ks"
+	fact "kselftest pass/fail/skip$label" "$kp/$kf/$ks"
 	if [ "$kf" != 0 ]; then
-		result FAIL kselftest "$kf failed: $(grep -E '^not ok [0-9]+ selftests: ' "$logs/kselftest.log" | grep -v '# SKIP' | sed -n 1p)"
+		result FAIL "kselftest$label" "$kf failed: $(grep -E '^not ok [0-9]+ selftests: ' "$logs/kselftest.log" | grep -v '# SKIP' | sed -n 1p)"
 	elif [ $((kp + ks)) = 0 ]; then
-		result FAIL kselftest "no kselftest result on the console"
+		result FAIL "kselftest$label" "no kselftest result on the console"
 	else
-		result PASS kselftest "$kp passed, $ks skipped"
+		result PASS "kselftest$label" "$kp passed, $ks skipped"
 	fi
 else
-	fact "kselftest pass/fail/skip" "none in the series yet"
+	fact "kselftest pass/fail/skip$label" "none in the series yet"
+fi
+
+# ------------------------------------------------------------ SBR
+# The 40-sbr init test resets the emulated device by a secondary bus reset
+# between two marker writes to its BAR0. In QEMU's trace, between the
+# markers: the SBR (the bridge control register of its downstream port
+# with the bus reset bit), and no write to the device's registers, which
+# is what NVLink isolation must not do to a device that is not a V100.
+markers=$(sed -n 's/^RIG: SBR-MARKERS //p' "$console" | tr -d '\r' | sed -n 1p)
+if [ -z "$markers" ]; then
+	result FAIL "sbr$label" "no SBR-MARKERS line from the 40-sbr init test (${console#"$TOP"/})"
+elif [ ! -s "$trace" ]; then
+	result FAIL "sbr$label" "no QEMU trace (${trace#"$TOP"/})"
+else
+	read -r reg m1 m2 <<<"$markers"
+	awk -v m1="value: $m1" -v m2="value: $m2" '
+		index($0, m1) { on = 1; next }
+		index($0, m2) { on = 0; done = 1; next }
+		on' "$trace" >"$logs/sbr-window.log"
+	sbr=$(grep -cE '^pci_cfg_write .* @0x3e <- 0x[0-9a-f]*[4-7cdef][0-9a-f]$' "$logs/sbr-window.log" || true)
+	writes=$(grep -cE '^e1000e_(core_write|wrn_regs_write)' "$logs/sbr-window.log" || true)
+	if ! grep -q "value: $m2" "$trace" || ! grep -q "value: $m1" "$trace"; then
+		result FAIL "sbr$label" "the marker writes to BAR0+$reg are not in QEMU's trace"
+	elif [ "$sbr" = 0 ]; then
+		result FAIL "sbr$label" "no secondary bus reset between the markers (${logs#"$TOP"/}/sbr-window.log)"
+	elif [ "$writes" != 0 ]; then
+		result FAIL "sbr$label" "$writes write(s) to the device's BAR0 around its SBR: $(grep -m1 -E '^e1000e_(core_write|wrn_regs_write)' "$logs/sbr-window.log")"
+	else
+		result PASS "sbr$label" "SBR of a non-V100 with isolate_nvlink: no BAR0 write, device works after it"
+	fi
 fi
 
 # ------------------------------------------------------------ console scan
@@ -127,9 +203,9 @@ if [ -s "$allow" ]; then
 		mv "$logs/console-reports.tmp" "$logs/console-reports.log" || true
 fi
 if [ -s "$logs/console-reports.log" ]; then
-	result FAIL console "$(sed -n 1p "$logs/console-reports.log" | sed 's/^\[ *[0-9.]*\] //') ($(wc -l <"$logs/console-reports.log") line(s), ${logs#"$TOP"/}/console-reports.log)"
+	result FAIL "console$label" "$(sed -n 1p "$logs/console-reports.log" | sed 's/^\[ *[0-9.]*\] //') ($(wc -l <"$logs/console-reports.log") line(s), ${logs#"$TOP"/}/console-reports.log)"
 else
-	result PASS console "no panic, Oops, BUG, WARNING, lockdep or kmemleak report"
+	result PASS "console$label" "no panic, Oops, BUG, WARNING, lockdep or kmemleak report"
 fi
 
 [ "$failed" = 0 ]

@@ -7,7 +7,10 @@
 # PHB4 with a root port and an emulated PCIe device (igb) behind it, an
 # IPMI BMC so that OPAL power-off ends QEMU. The console goes to LOG; the
 # exit status is QEMU's (124 on timeout). Environment: RIG_TIMEOUT
-# (seconds, default 300), RIG_MEM (default 2G), RIG_DEVICE (default igb).
+# (seconds, default 300), RIG_MEM (default 2G), RIG_DEVICE (default igb),
+# RIG_TRACE (a file for QEMU's trace of the device's register writes and
+# of PCI config writes). The kernel runs with isolate_nvlink on, so that
+# NVLink isolation runs on every reset the rig does.
 
 . "$(dirname "$0")/../scripts/lib.sh"
 
@@ -19,12 +22,18 @@ bios=/usr/share/qemu/skiboot.lid
 args=(
 	-M powernv9 -m "${RIG_MEM:-2G}" -smp 1 -no-reboot
 	-bios "$bios" -kernel "$vmlinux" -initrd "$initrd"
-	-append "console=hvc0 panic=-1 rig.vfio=0000:01:00.0 $*"
+	-append "console=hvc0 panic=-1 isolate_nvlink rig.vfio=0000:03:00.0 $*"
 	-nodefaults -display none -serial stdio -monitor none
 	-device ipmi-bmc-sim,id=bmc0 -device isa-ipmi-bt,bmc=bmc0,irq=10
 	-device pnv-phb,chip-id=0,index=0,id=pcie.0
 	-device pnv-phb-root-port,bus=pcie.0,id=rp0
-	-device "${RIG_DEVICE:-igb}",bus=rp0,addr=0x0
+	-device x3130-upstream,bus=rp0,id=up0
+	-device xio3130-downstream,bus=up0,id=dp0,chassis=1,slot=1
+	-device "${RIG_DEVICE:-igb}",bus=dp0,addr=0x0
 )
+if [ -n "${RIG_TRACE:-}" ]; then
+	args+=(-trace e1000e_core_write -trace "e1000e_wrn_regs_write_*"
+	       -trace pci_cfg_write -D "$RIG_TRACE")
+fi
 timeout --foreground -k 5 "${RIG_TIMEOUT:-300}" \
 	qemu-system-ppc64 "${args[@]}" </dev/null >"$log" 2>&1

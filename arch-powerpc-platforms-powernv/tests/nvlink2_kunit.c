@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit tests for the NVLink2 platform facts: the device-tree parsing of
- * npu-nvlink.c on overlays of Witherspoon's two topologies and of broken
- * trees. The expected values below are written out by hand from the
+ * KUnit tests for the NVLink2 platform facts and NVLink isolation: the
+ * device-tree parsing of npu-nvlink.c on overlays of Witherspoon's two
+ * topologies and of broken trees, the link disable masks, and the V100
+ * register sequence that applies them. The expected values below are written out by hand from the
  * overlays, not computed.
  */
 
 #include <linux/of.h>
+#include <linux/sizes.h>
 #include <linux/string.h>
+#include <linux/vmalloc.h>
 #include <kunit/of.h>
 #include <kunit/test.h>
 
@@ -34,7 +37,10 @@ struct topology {
 	u32 link_speed;
 	int nr_gpus;
 	int nr_bridges;
+	int gpus_per_npu;
 	struct expect_gpu gpus[6];
+	/* The link disable mask of each GPU alone in its IOMMU group. */
+	u32 cut[6];
 };
 
 /* Every GPU RAM window is 128 GiB. */
@@ -48,6 +54,7 @@ static const struct topology redbud = {
 	.link_speed = 0x9,
 	.nr_gpus = 4,
 	.nr_bridges = 3,
+	.gpus_per_npu = 2,
 	.gpus = {
 		{ "gpu0", 0x400000000000, 0x20000000000, "npu0-phb",
 		  { { "bridge0-0", 0, NPU0_ATSD(0) },
@@ -66,6 +73,12 @@ static const struct topology redbud = {
 		    { "bridge3-1", 4, NPU1_ATSD(4) },
 		    { "bridge3-2", 5, NPU1_ATSD(5) } } },
 	},
+	/*
+	 * ibm,nvlink-peers of GPU0 is [G1 N0 G1 N1 G1 N2], of GPU1
+	 * [G0 N3 G0 N4 G0 N5]: links 0, 2 and 4 go to the other GPU of the
+	 * chip, bits 16, 18 and 20.
+	 */
+	.cut = { 0x150000, 0x150000, 0x150000, 0x150000 },
 };
 
 /* Sequoia: three GPUs per chip, two links each (0-1, 2-3 and 4-5). */
@@ -74,6 +87,7 @@ static const struct topology sequoia = {
 	.link_speed = 0x8,
 	.nr_gpus = 6,
 	.nr_bridges = 2,
+	.gpus_per_npu = 3,
 	.gpus = {
 		{ "gpu0", 0x400000000000, 0x20000000000, "npu0-phb",
 		  { { "bridge0-0", 0, NPU0_ATSD(0) },
@@ -94,6 +108,13 @@ static const struct topology sequoia = {
 		  { { "bridge5-0", 4, NPU1_ATSD(4) },
 		    { "bridge5-1", 5, NPU1_ATSD(5) } } },
 	},
+	/*
+	 * ibm,nvlink-peers of GPU0 is [G1 N0 G2 G2 G1 N1]: links 0, 2, 3
+	 * and 4 go to other GPUs, bits 16, 18, 19 and 20; GPU1 is
+	 * [G0 N2 G2 G2 G0 N3], the same links; GPU2 is [G1 G0 G1 N4 G0 N5]:
+	 * links 0, 1, 2 and 4, bits 16, 17, 18 and 20.
+	 */
+	.cut = { 0x1d0000, 0x1d0000, 0x170000, 0x1d0000, 0x1d0000, 0x170000 },
 };
 
 /* The node @root/@name of an applied overlay, put when the test ends. */
@@ -237,6 +258,53 @@ static void check_bridge_info(struct kunit *test, const struct topology *t)
 	}
 }
 
+/* Each GPU alone in its group: its links to other GPUs are cut. */
+static void check_isolated_masks(struct kunit *test, const struct topology *t)
+{
+	const struct device_node *group[1];
+	struct device_node *gpu;
+	u32 mask;
+	int g;
+
+	apply(test, t);
+	for (g = 0; g < t->nr_gpus; g++) {
+		gpu = tnode(test, t->root, t->gpus[g].name);
+		group[0] = gpu;
+		mask = 0xdead;
+		KUNIT_ASSERT_EQ(test, 0,
+				pnv_nvlink2_of_link_mask(gpu, group, 1, &mask));
+		KUNIT_EXPECT_EQ_MSG(test, t->cut[g], mask, "%s", t->gpus[g].name);
+
+		/* The policy isolates every GPU of both topologies. */
+		mask = 0xdead;
+		KUNIT_EXPECT_EQ_MSG(test, 0, pnv_nvlink2_of_isolation(gpu, &mask),
+				    "%s", t->gpus[g].name);
+		KUNIT_EXPECT_EQ_MSG(test, t->cut[g], mask, "%s", t->gpus[g].name);
+	}
+}
+
+/* All the GPUs of an NPU in one group, the default: no link is cut. */
+static void check_shared_masks(struct kunit *test, const struct topology *t)
+{
+	const struct device_node *group[3];
+	int g, i, first;
+	u32 mask;
+
+	apply(test, t);
+	for (g = 0; g < t->nr_gpus; g++) {
+		first = g - g % t->gpus_per_npu;
+		for (i = 0; i < t->gpus_per_npu; i++)
+			group[i] = tnode(test, t->root, t->gpus[first + i].name);
+		mask = 0xdead;
+		KUNIT_ASSERT_EQ(test, 0,
+				pnv_nvlink2_of_link_mask(tnode(test, t->root,
+							       t->gpus[g].name),
+							 group, t->gpus_per_npu,
+							 &mask));
+		KUNIT_EXPECT_EQ_MSG(test, 0, mask, "%s", t->gpus[g].name);
+	}
+}
+
 static void redbud_roles(struct kunit *test)
 {
 	check_roles(test, &redbud);
@@ -262,6 +330,16 @@ static void redbud_bridge_info(struct kunit *test)
 	check_bridge_info(test, &redbud);
 }
 
+static void redbud_link_masks_isolated(struct kunit *test)
+{
+	check_isolated_masks(test, &redbud);
+}
+
+static void redbud_link_masks_shared(struct kunit *test)
+{
+	check_shared_masks(test, &redbud);
+}
+
 static void sequoia_roles(struct kunit *test)
 {
 	check_roles(test, &sequoia);
@@ -285,6 +363,43 @@ static void sequoia_gpu_info(struct kunit *test)
 static void sequoia_bridge_info(struct kunit *test)
 {
 	check_bridge_info(test, &sequoia);
+}
+
+static void sequoia_link_masks_isolated(struct kunit *test)
+{
+	check_isolated_masks(test, &sequoia);
+}
+
+static void sequoia_link_masks_shared(struct kunit *test)
+{
+	check_shared_masks(test, &sequoia);
+}
+
+/* Groups of two of the three GPUs of a chip keep the links between them. */
+static void sequoia_link_masks_pairs(struct kunit *test)
+{
+	const struct device_node *group[2];
+	struct device_node *gpu0, *gpu1, *gpu2;
+	u32 mask;
+
+	apply(test, &sequoia);
+	gpu0 = tnode(test, sequoia.root, "gpu0");
+	gpu1 = tnode(test, sequoia.root, "gpu1");
+	gpu2 = tnode(test, sequoia.root, "gpu2");
+
+	/* GPU0 and GPU1: both cut links 2 and 3, to GPU2. */
+	group[0] = gpu0;
+	group[1] = gpu1;
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_of_link_mask(gpu0, group, 2, &mask));
+	KUNIT_EXPECT_EQ(test, 0x0c0000, mask);
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_of_link_mask(gpu1, group, 2, &mask));
+	KUNIT_EXPECT_EQ(test, 0x0c0000, mask);
+
+	/* GPU2 and GPU0: GPU2 cuts links 0 and 2, to GPU1. */
+	group[0] = gpu2;
+	group[1] = gpu0;
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_of_link_mask(gpu2, group, 2, &mask));
+	KUNIT_EXPECT_EQ(test, 0x050000, mask);
 }
 
 /* ------------------------------------------------------------------ */
@@ -518,17 +633,151 @@ static void atsd_malformed(struct kunit *test)
 				 tnode(test, BROKEN, "phb-bad-atsd"), -EINVAL);
 }
 
+/*
+ * iso-gpu: a link to its bridge, two unwired ones, one to a peer GPU, one
+ * to the bridge of that peer and one to another GPU.
+ */
+static void link_mask_unusual_peers(struct kunit *test)
+{
+	struct device_node *gpu = broken(test, "iso-gpu");
+	const struct device_node *group[3] = {
+		gpu, tnode(test, BROKEN, "iso-peer"), tnode(test, BROKEN, "good-gpu")
+	};
+	u32 mask;
+
+	/* Alone: only link 0, to its own bridge, stays. */
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_of_link_mask(gpu, group, 1, &mask));
+	KUNIT_EXPECT_EQ(test, 0x3e0000, mask);
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_of_isolation(gpu, &mask));
+	KUNIT_EXPECT_EQ(test, 0x3e0000, mask);
+
+	/* With iso-peer: link 2 stays too, not link 4 to the peer's bridge. */
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_of_link_mask(gpu, group, 2, &mask));
+	KUNIT_EXPECT_EQ(test, 0x3a0000, mask);
+
+	/* With good-gpu too: link 5 stays. */
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_of_link_mask(gpu, group, 3, &mask));
+	KUNIT_EXPECT_EQ(test, 0x1a0000, mask);
+}
+
+/*
+ * A GPU that is not a V100 SXM2, or whose ibm,nvlink-peers is missing or
+ * malformed, is not isolated (so it keeps the shared group), and the mask
+ * is left alone.
+ */
+static void isolation_fails_closed(struct kunit *test)
+{
+	static const struct {
+		const char *name;
+		int link_mask;
+		int isolation;
+	} cases[] = {
+		{ "pcie-v100", 0, -EOPNOTSUPP },
+		{ "no-ids", 0, -EOPNOTSUPP },
+		{ "no-peers", -ENODEV, -ENODEV },
+		{ "peers-short", -EINVAL, -EINVAL },
+		{ "peers-long", -EINVAL, -EINVAL },
+		{ "peers-dangling", -EINVAL, -EINVAL },
+		{ "peers-bytes", -EINVAL, -EINVAL },
+	};
+	const struct device_node *group[1];
+	struct device_node *gpu;
+	unsigned int i;
+	u32 mask;
+
+	broken(test, "good-gpu");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		gpu = tnode(test, BROKEN, cases[i].name);
+		group[0] = gpu;
+		mask = 0xdead;
+		KUNIT_EXPECT_EQ_MSG(test, cases[i].link_mask,
+				    pnv_nvlink2_of_link_mask(gpu, group, 1, &mask),
+				    "%s", cases[i].name);
+		if (cases[i].link_mask)
+			KUNIT_EXPECT_EQ_MSG(test, 0xdead, mask, "%s", cases[i].name);
+		mask = 0xdead;
+		KUNIT_EXPECT_EQ_MSG(test, cases[i].isolation,
+				    pnv_nvlink2_of_isolation(gpu, &mask),
+				    "%s", cases[i].name);
+		KUNIT_EXPECT_EQ_MSG(test, 0xdead, mask, "%s", cases[i].name);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The register sequence, on memory standing in for the 16 MiB BAR0.   */
+
+#define BAR0_SIZE	SZ_16M
+
+static void vfree_action(void *p)
+{
+	vfree(p);
+}
+
+static __le32 *fake_bar0(struct kunit *test)
+{
+	__le32 *bar = vzalloc(BAR0_SIZE);
+
+	KUNIT_ASSERT_NOT_NULL(test, bar);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, vfree_action, bar));
+	return bar;
+}
+
+#define REG(bar, off)	((bar)[(off) / 4])
+
+/* Offsets and values from NVIDIA's note, written out here by hand. */
+static void v100_cut_links_sequence(struct kunit *test)
+{
+	__le32 *bar = fake_bar0(test);
+
+	REG(bar, 0x200) = cpu_to_le32(0x00000101);
+	REG(bar, 0xa00148) = cpu_to_le32(0x00010000);
+
+	KUNIT_ASSERT_EQ(test, 0,
+			pnv_nvlink2_v100_cut_links((void __force __iomem *)bar,
+						   0x150000));
+	KUNIT_EXPECT_EQ(test, 0x4, le32_to_cpu(REG(bar, 0x12004c)));
+	KUNIT_EXPECT_EQ(test, 0x2, le32_to_cpu(REG(bar, 0x122204)));
+	KUNIT_EXPECT_EQ(test, 0x02000101, le32_to_cpu(REG(bar, 0x200)));
+	KUNIT_EXPECT_EQ(test, 0x00150000 | 0x00010000,
+			le32_to_cpu(REG(bar, 0xa00148)));
+
+	/* Nothing else is written. */
+	REG(bar, 0x12004c) = 0;
+	REG(bar, 0x122204) = 0;
+	REG(bar, 0x200) = 0;
+	REG(bar, 0xa00148) = 0;
+	KUNIT_EXPECT_NULL(test, memchr_inv(bar, 0, BAR0_SIZE));
+}
+
+/* A GPU that reads all ones is not there: nothing is written. */
+static void v100_cut_links_dead_gpu(struct kunit *test)
+{
+	__le32 *bar = fake_bar0(test);
+
+	REG(bar, 0x200) = cpu_to_le32(0xffffffff);
+	KUNIT_EXPECT_EQ(test, -EIO,
+			pnv_nvlink2_v100_cut_links((void __force __iomem *)bar,
+						   0x150000));
+	REG(bar, 0x200) = 0;
+	KUNIT_EXPECT_NULL(test, memchr_inv(bar, 0, BAR0_SIZE));
+}
+
 static struct kunit_case nvlink2_test_cases[] = {
 	KUNIT_CASE(redbud_roles),
 	KUNIT_CASE(redbud_gpu_of_bridge),
 	KUNIT_CASE(redbud_bridges_of_gpu),
 	KUNIT_CASE(redbud_gpu_info),
 	KUNIT_CASE(redbud_bridge_info),
+	KUNIT_CASE(redbud_link_masks_isolated),
+	KUNIT_CASE(redbud_link_masks_shared),
 	KUNIT_CASE(sequoia_roles),
 	KUNIT_CASE(sequoia_gpu_of_bridge),
 	KUNIT_CASE(sequoia_bridges_of_gpu),
 	KUNIT_CASE(sequoia_gpu_info),
 	KUNIT_CASE(sequoia_bridge_info),
+	KUNIT_CASE(sequoia_link_masks_isolated),
+	KUNIT_CASE(sequoia_link_masks_shared),
+	KUNIT_CASE(sequoia_link_masks_pairs),
 	KUNIT_CASE(good_pair),
 	KUNIT_CASE(nvlink1_is_not_nvlink2),
 	KUNIT_CASE(plain_node_is_not_nvlink2),
@@ -551,6 +800,10 @@ static struct kunit_case nvlink2_test_cases[] = {
 	KUNIT_CASE(atsd_falls_back_to_first),
 	KUNIT_CASE(atsd_absent),
 	KUNIT_CASE(atsd_malformed),
+	KUNIT_CASE(link_mask_unusual_peers),
+	KUNIT_CASE(isolation_fails_closed),
+	KUNIT_CASE(v100_cut_links_sequence),
+	KUNIT_CASE(v100_cut_links_dead_gpu),
 	{}
 };
 
@@ -561,6 +814,6 @@ static struct kunit_suite nvlink2_test_suite = {
 
 kunit_test_suite(nvlink2_test_suite);
 
-MODULE_DESCRIPTION("KUnit tests for the powernv NVLink2 platform facts");
+MODULE_DESCRIPTION("KUnit tests for the powernv NVLink2 platform code");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");

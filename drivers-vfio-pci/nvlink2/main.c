@@ -658,10 +658,9 @@ static void nvlink2_vfio_pci_remove(struct pci_dev *pdev)
 }
 
 static const struct pci_device_id nvlink2_vfio_pci_table[] = {
-	/* NVIDIA Tesla V100 SXM2/SXM3 (GV100GL) */
+	/* NVIDIA Tesla V100 SXM2 (GV100GL) */
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_VENDOR_ID_NVIDIA, 0x1db1) }, /* SXM2 16GB */
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_VENDOR_ID_NVIDIA, 0x1db5) }, /* SXM2 32GB */
-	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_VENDOR_ID_NVIDIA, 0x1db8) }, /* SXM3 32GB */
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_VENDOR_ID_NVIDIA, 0x1df5) }, /* SXM2 16GB */
 	/* IBM POWER9 NPU2 NVLink bridge */
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_VENDOR_ID_IBM, 0x04ea) },

@@ -181,6 +181,52 @@ if g cat-file -e "$tip:$dtso" 2>/dev/null; then
 	expect broken-overlay "kunit.*redbud" apply,build,boot "$r"
 fi
 
+# 11. Memory leaks at boot: kmemleak, scanned by the rig, reports them.
+r=$(scratch boot-leak)
+add_patch "$r" "powerpc/mm: Tooling test that leaks memory at boot" \
+	arch/powerpc/mm/book3s64/iommu_api.c \
+	'$a\
+static void *tooling_test_ptr;\
+static int __init tooling_test_leak(void)\
+{\
+	tooling_test_ptr = kmalloc(64, GFP_KERNEL);\
+	tooling_test_ptr = NULL;\
+	return 0;\
+}\
+late_initcall(tooling_test_leak);'
+expect boot-leak "kmemleak|unreferenced object" apply,build,boot "$r"
+
+# 12. Something writes to the BAR0 of a device that is not a V100 after
+# its secondary bus reset: the rig's trace of the device catches it.
+r=$(scratch sbr-writes-bar0)
+add_patch "$r" "powerpc/powernv: Tooling test that writes BAR0 after an SBR" \
+	arch/powerpc/platforms/powernv/eeh-powernv.c \
+	'/^void pnv_pci_reset_secondary_bus(struct pci_dev \*dev)$/i\
+static void tooling_test_poke(struct pci_bus *bus)\
+{\
+	struct pci_dev *pdev;\
+	void __iomem *p;\
+	u16 cmd;\
+\
+	list_for_each_entry(pdev, &bus->devices, bus_list) {\
+		p = pci_iomap_range(pdev, 0, 0, 0x1000);\
+		if (!p)\
+			continue;\
+		pci_update_resource(pdev, 0);\
+		pci_read_config_word(pdev, PCI_COMMAND, &cmd);\
+		pci_write_config_word(pdev, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);\
+		iowrite32(0, p + 0x200);\
+		pci_write_config_word(pdev, PCI_COMMAND, cmd);\
+		pci_iounmap(pdev, p);\
+	}\
+}\
+
+/^	\/\* The reset brought the NVLinks of a GPU back up. \*\/$/i\
+	if (dev->subordinate)\
+		tooling_test_poke(dev->subordinate);\
+'
+expect sbr-writes-bar0 "sbr.*write" apply,build,boot "$r"
+
 # Leave the check tree on the series again.
 g checkout -q --detach "$tip"
 [ "$failed" = 0 ]

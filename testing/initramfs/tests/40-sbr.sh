@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0
+# NVLink isolation must leave alone every device that is not a V100: with
+# isolate_nvlink on the command line, give the first rig.vfio= device a
+# secondary bus reset through sysfs (reset_method "bus"), which takes the
+# powernv reset_secondary_bus path where isolation hooks in, and check that
+# the device still works through vfio-pci. Just before and just after the
+# reset, vfio-smoke writes a marker to BAR0 (RAL0, a receive address
+# register of the igb): make check reads QEMU's trace of the device's
+# register writes and of config writes, and requires an SBR and no BAR0
+# write between the two markers.
+bdf=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^rig\.vfio=//p' | cut -d, -f1)
+[ -n "$bdf" ] || { echo "no rig.vfio= device"; exit 0; }
+grep -qw isolate_nvlink /proc/cmdline || { echo "FAIL: isolate_nvlink is not on"; exit 1; }
+d=/sys/bus/pci/devices/$bdf
+ral0=0x5400
+
+bind() {
+	[ -e "$d/driver" ] && echo "$bdf" >"$d/driver/unbind"
+	echo "$1" >"$d/driver_override"
+	[ -z "$1" ] || echo "$bdf" >/sys/bus/pci/drivers_probe
+}
+
+bind vfio-pci
+vfio-smoke "$bdf" 0 $ral0 0x5b5b0001 >/tmp/sbr-before || {
+	cat /tmp/sbr-before; echo "FAIL: vfio-smoke before the reset"; exit 1; }
+bind ""
+echo "RIG: SBR-MARKERS $ral0 0x5b5b0001 0x5b5b0002"
+
+if ! echo bus >"$d/reset_method"; then
+	echo "FAIL: $bdf cannot be reset by a secondary bus reset"; exit 1
+fi
+echo 1 >"$d/reset" || { echo "FAIL: reset of $bdf failed"; exit 1; }
+echo default >"$d/reset_method"
+echo "ok: secondary bus reset of $bdf"
+
+bind vfio-pci
+if vfio-smoke "$bdf" 0 $ral0 0x5b5b0002 >/tmp/sbr-after; then
+	echo "ok: $bdf works after the reset"
+else
+	cat /tmp/sbr-after; echo "FAIL: vfio-smoke after the reset"; exit 1
+fi
+bind ""
+exit 0
