@@ -5,11 +5,12 @@
 #   make apply   [KERNEL=/path/to/linux]  base tree + the series as commits
 #   make export                            patches/, series, views from it
 #   make check                             every test of the series
+#   make bench                             GPU RAM figures in the rig
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help apply export check
+.PHONY: help apply export check bench
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -24,3 +25,7 @@ export:
 check:
 	@scripts/deps.sh test
 	@scripts/check.sh
+
+bench:
+	@scripts/deps.sh test
+	@scripts/bench.sh

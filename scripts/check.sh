@@ -546,6 +546,19 @@ if want tip && [ "$applied" = 1 ]; then
 		else
 			result PASS "tip x86_64" "drivers/vfio/ builds, headers_install and UAPI header test ok ($(( $(now) - t0 ))s)"
 		fi
+		# The selftests the series touches, natively.
+		mapfile -t xtargets < <(g diff --name-only "$BASE_TAG" HEAD -- tools/testing/selftests/ |
+			sed -n 's#^tools/testing/selftests/\([^/]*\)/.*#\1#p' | sort -u)
+		if [ "${#xtargets[@]}" -gt 0 ]; then
+			rm -rf "$CHECK/ksft-x86"
+			if make -C "$CTREE/tools/testing/selftests" TARGETS="${xtargets[*]}" \
+				KHDR_INCLUDES="-isystem $out/hdr/include" O="$CHECK/ksft-x86" \
+				>"$LOGS/kselftest-x86.log" 2>&1; then
+				result PASS "tip x86_64 kselftests" "${xtargets[*]} build for x86_64"
+			else
+				result FAIL "tip x86_64 kselftests" "${xtargets[*]}: $(grep -m1 -E 'error|Error' "$LOGS/kselftest-x86.log")"
+			fi
+		fi
 	else
 		result FAIL "tip x86_64" "drivers/vfio/ or the UAPI header test fails: $(grep -m1 -E 'error:|Error [0-9]' "$LOGS/build-x86.log")"
 	fi

@@ -33,6 +33,8 @@ rm -rf "$stage"
 mkdir -p "$stage"
 mapfile -t ktargets < <(git -C "$tree" diff --name-only "$BASE_TAG" HEAD -- tools/testing/selftests/ |
 	sed -n 's#^tools/testing/selftests/\([^/]*\)/.*#\1#p' | sort -u)
+# RIG_NO_KSELFTEST=1 (the tests of the tooling): no kselftest at all.
+[ -z "${RIG_NO_KSELFTEST:-}" ] || ktargets=()
 extra=()
 ksft=0
 if [ "${#ktargets[@]}" -gt 0 ]; then
@@ -54,14 +56,32 @@ if [ "${#ktargets[@]}" -gt 0 ]; then
 	fi
 fi
 
-# ------------------------------------------------------------ vfio-smoke
-# The rig's own VFIO client (testing/vfio-smoke), static, against the
-# UAPI headers of this kernel.
-"$TOP/scripts/kmake.sh" "$tree" "$kb" powerpc headers >"$logs/vfio-smoke-build.log" 2>&1 &&
-	"${CROSS_PPC}gcc" -static -O2 -Wall -Wextra -Werror -isystem "$kb/usr/include" \
-		-o "$stage/vfio-smoke" "$TOP/testing/vfio-smoke/vfio-smoke.c" >>"$logs/vfio-smoke-build.log" 2>&1 ||
-	result FAIL "vfio-smoke build$label" "$(grep -m1 -E 'error|Error' "$logs/vfio-smoke-build.log")"
-[ -x "$stage/vfio-smoke" ] && extra+=("$stage/vfio-smoke:/rig/bin/vfio-smoke")
+# ------------------------------------------------------------ rig tools
+# The rig's own VFIO programs (testing/vfio-smoke, testing/nvlink2-bench),
+# static, against the UAPI headers of this kernel.
+"$TOP/scripts/kmake.sh" "$tree" "$kb" powerpc headers >"$logs/tools-build.log" 2>&1
+for tool in vfio-smoke nvlink2-bench; do
+	if "${CROSS_PPC}gcc" -static -O2 -Wall -Wextra -Werror -isystem "$kb/usr/include" \
+		-o "$stage/$tool" "$TOP/testing/$tool/$tool.c" >>"$logs/tools-build.log" 2>&1; then
+		extra+=("$stage/$tool:/rig/bin/$tool")
+	else
+		result FAIL "$tool build$label" "$(grep -m1 -E 'error|Error' "$logs/tools-build.log")"
+	fi
+done
+
+# ------------------------------------------------------------ nvlink2-emu
+# The emulated NVLink2 platform (testing/nvlink2-emu), an out-of-tree
+# module built against this kernel, for the 30-nvlink2 init test.
+if grep -q '^CONFIG_PPC_POWERNV_NVLINK2=y' "$kb/.config"; then
+	rm -rf "$stage/emu"
+	mkdir -p "$stage/emu"
+	if "$TOP/scripts/kmake.sh" "$tree" "$kb" powerpc M="$TOP/testing/nvlink2-emu" \
+		MO="$stage/emu" modules >"$logs/nvlink2-emu-build.log" 2>&1; then
+		extra+=("$stage/emu/nvlink2-emu.ko:/rig/nvlink2-emu.ko")
+	else
+		result FAIL "nvlink2-emu build$label" "$(grep -m1 -E 'error|Error' "$logs/nvlink2-emu-build.log")"
+	fi
+fi
 
 # ------------------------------------------------------------ modules
 # A kernel with modules gets them in the initramfs, where the init tests
@@ -147,7 +167,7 @@ fi
 
 # ------------------------------------------------------------ kselftests
 if [ "$ksft" = 1 ]; then
-	sed -n '/^RIG: BEGIN 30-kselftest/,/^RIG: END 30-kselftest/p' "$console" >"$logs/kselftest.log"
+	sed -n '/^RIG: BEGIN 80-kselftest/,/^RIG: END 80-kselftest/p' "$console" >"$logs/kselftest.log"
 	kp=$(grep -E '^ok [0-9]+ selftests: ' "$logs/kselftest.log" | grep -vc '# SKIP' || true)
 	ks=$(grep -E '^(not )?ok [0-9]+ selftests: .*# SKIP' "$logs/kselftest.log" -c || true)
 	kf=$(grep -E '^not ok [0-9]+ selftests: ' "$logs/kselftest.log" | grep -vc '# SKIP' || true)
@@ -163,15 +183,46 @@ else
 	fact "kselftest pass/fail/skip$label" "none in the series yet"
 fi
 
+# ------------------------------------------------------------ NVLink2
+# vfio_pci_nvlink2_test, run by the 30-nvlink2 init test without the
+# emulated NVLink2 platform (every case must skip) and on it (every case
+# must pass).
+nvlink2_run() {
+	local name=$1 want=$2 out=$logs/nvlink2-$1.log p f k
+	sed -n "/^RIG: NVLINK2-BEGIN $name/,/^RIG: NVLINK2-END $name/p" "$console" | tr -d '\r' >"$out"
+	p=$(grep -cE '^ok [0-9]+ ' "$out") || true
+	k=$(grep -cE '^ok [0-9]+ .*# SKIP' "$out") || true
+	f=$(grep -cE '^not ok [0-9]+ ' "$out") || true
+	p=$((p - k))
+	fact "nvlink2 $name pass/fail/skip$label" "$p/$f/$k"
+	if [ ! -s "$out" ]; then
+		result FAIL "nvlink2 $name$label" "no output of vfio_pci_nvlink2_test (${console#"$TOP"/})"
+	elif [ "$f" != 0 ]; then
+		result FAIL "nvlink2 $name$label" "$f failed: $(grep -m1 -E '^not ok [0-9]+ ' "$out")"
+	elif [ "$want" = pass ] && { [ "$k" != 0 ] || [ "$p" -lt 12 ]; }; then
+		result FAIL "nvlink2 $name$label" "$p passed, $k skipped: all must pass (${out#"$TOP"/})"
+	elif [ "$want" = skip ] && { [ "$p" != 0 ] || [ "$k" -lt 12 ]; }; then
+		result FAIL "nvlink2 $name$label" "$p passed, $k skipped without NVLink2 devices: all must skip (${out#"$TOP"/})"
+	else
+		result PASS "nvlink2 $name$label" "$p passed, $k skipped"
+	fi
+}
+if grep -q '^RIG: NVLINK2-BEGIN' "$console"; then
+	nvlink2_run without-platform skip
+	nvlink2_run emulated-platform pass
+elif [ "$ksft" = 1 ] && grep -q '^CONFIG_NVLINK2_VFIO_PCI=[ym]' "$kb/.config"; then
+	result FAIL "nvlink2$label" "vfio_pci_nvlink2_test did not run (${console#"$TOP"/})"
+fi
+
 # ------------------------------------------------------------ SBR
-# The 40-sbr init test resets the emulated device by a secondary bus reset
+# The 35-sbr init test resets the emulated device by a secondary bus reset
 # between two marker writes to its BAR0. In QEMU's trace, between the
 # markers: the SBR (the bridge control register of its downstream port
 # with the bus reset bit), and no write to the device's registers, which
 # is what NVLink isolation must not do to a device that is not a V100.
 markers=$(sed -n 's/^RIG: SBR-MARKERS //p' "$console" | tr -d '\r' | sed -n 1p)
 if [ -z "$markers" ]; then
-	result FAIL "sbr$label" "no SBR-MARKERS line from the 40-sbr init test (${console#"$TOP"/})"
+	result FAIL "sbr$label" "no SBR-MARKERS line from the 35-sbr init test (${console#"$TOP"/})"
 elif [ ! -s "$trace" ]; then
 	result FAIL "sbr$label" "no QEMU trace (${trace#"$TOP"/})"
 else
@@ -196,16 +247,28 @@ fi
 # ------------------------------------------------------------ console scan
 allow=$TOP/testing/console-allowlist
 pattern='Kernel panic|Oops|BUG:|WARNING:|Call Trace:|DEBUG_LOCKS_WARN_ON|possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage|lock held when returning to user space|held lock freed|KASAN|UBSAN|kmemleak: [0-9]+ new suspected|unreferenced object 0x|INFO: task .* blocked|soft lockup|hard LOCKUP|rcu_.*detected stall'
-grep -E "$pattern" "$console" >"$logs/console-reports.log" || true
+# Lockdep reports the allowlist tolerates go, whole, before the scan.
+awk -v allow="$allow" -v known="$logs/lockdep-known.log" \
+	-f "$TOP/testing/lockdep-filter.awk" "$console" >"$logs/console-scan.log"
+grep -E "$pattern" "$logs/console-scan.log" >"$logs/console-reports.log" || true
 if [ -s "$allow" ]; then
-	{ grep -vE '^[[:space:]]*(#|$)' "$allow" || true; } | cut -f1 >"$logs/allow.re"
+	{ grep -vE '^[[:space:]]*(#|$)|^lockdep:' "$allow" || true; } | cut -f1 >"$logs/allow.re"
 	[ -s "$logs/allow.re" ] && grep -vEf "$logs/allow.re" "$logs/console-reports.log" >"$logs/console-reports.tmp" &&
 		mv "$logs/console-reports.tmp" "$logs/console-reports.log" || true
 fi
+# Lockdep must still be on at the end (90-debug-state), unless a report
+# the allowlist tolerates turned it off.
+dl=$(sed -n 's/^lockdep debug_locks: *\([0-9]*\).*/\1/p' "$console" | sed -n '$p')
+touch "$logs/lockdep-known.log"
 if [ -s "$logs/console-reports.log" ]; then
 	result FAIL "console$label" "$(sed -n 1p "$logs/console-reports.log" | sed 's/^\[ *[0-9.]*\] //') ($(wc -l <"$logs/console-reports.log") line(s), ${logs#"$TOP"/}/console-reports.log)"
+elif [ "$dl" != 1 ] && [ ! -s "$logs/lockdep-known.log" ]; then
+	result FAIL "console$label" "lockdep is off (debug_locks ${dl:-?}) with no report that says why"
+elif [ -s "$logs/lockdep-known.log" ]; then
+	result PASS "console$label" "no report but $(wc -l <"$logs/lockdep-known.log") tolerated lockdep report(s), lockdep off after: $(cut -f1,3,4 "$logs/lockdep-known.log" | sed -n 1p | tr '\t' ' ')"
+	fact "tolerated lockdep reports$label" "$(cut -f1-4 "$logs/lockdep-known.log" | tr '\t' ' ' | paste -sd';')"
 else
-	result PASS "console$label" "no panic, Oops, BUG, WARNING, lockdep or kmemleak report"
+	result PASS "console$label" "no panic, Oops, BUG, WARNING, lockdep or kmemleak report; lockdep on at the end"
 fi
 
 [ "$failed" = 0 ]

@@ -25,6 +25,7 @@ here=$TOP/testing/initramfs
 	echo "nod /dev/null 0666 0 0 c 1 3"
 	echo "file /bin/busybox $bb 0755 0 0"
 	echo "file /init $here/init 0755 0 0"
+	echo "file /rig/lib.sh $here/lib.sh 0644 0 0"
 	for t in "$here"/tests/*.sh; do
 		echo "file /rig/tests/${t##*/} $t 0755 0 0"
 	done

@@ -7,7 +7,7 @@
 # PHB4 with a root port and an emulated PCIe device (igb) behind it, an
 # IPMI BMC so that OPAL power-off ends QEMU. The console goes to LOG; the
 # exit status is QEMU's (124 on timeout). Environment: RIG_TIMEOUT
-# (seconds, default 300), RIG_MEM (default 2G), RIG_DEVICE (default igb),
+# (seconds, default 300), RIG_DEVICE (default igb),
 # RIG_TRACE (a file for QEMU's trace of the device's register writes and
 # of PCI config writes). The kernel runs with isolate_nvlink on, so that
 # NVLink isolation runs on every reset the rig does.
@@ -20,9 +20,9 @@ bios=/usr/share/qemu/skiboot.lid
 [ -r "$bios" ] || die "$bios is missing: install qemu-system-data"
 
 args=(
-	-M powernv9 -m "${RIG_MEM:-2G}" -smp 1 -no-reboot
+	-M powernv9 -m 4G -smp 1 -no-reboot
 	-bios "$bios" -kernel "$vmlinux" -initrd "$initrd"
-	-append "console=hvc0 panic=-1 isolate_nvlink rig.vfio=0000:03:00.0 $*"
+	-append "console=hvc0 panic=-1 mem=2G isolate_nvlink rig.vfio=0000:03:00.0 rig.nvlink2=0000:03:00.0,0000:04:00.0,0001:01:00.0 rig.nvlink2_ram=0x80000000,0x40000000 rig.nvlink2_atsd=0xc0000000 $*"
 	-nodefaults -display none -serial stdio -monitor none
 	-device ipmi-bmc-sim,id=bmc0 -device isa-ipmi-bt,bmc=bmc0,irq=10
 	-device pnv-phb,chip-id=0,index=0,id=pcie.0
@@ -30,6 +30,11 @@ args=(
 	-device x3130-upstream,bus=rp0,id=up0
 	-device xio3130-downstream,bus=up0,id=dp0,chassis=1,slot=1
 	-device "${RIG_DEVICE:-igb}",bus=dp0,addr=0x0
+	-device xio3130-downstream,bus=up0,id=dp1,chassis=1,slot=2
+	-device edu,bus=dp1,addr=0x0
+	-device pnv-phb,chip-id=0,index=1,id=pcie.1
+	-device pnv-phb-root-port,bus=pcie.1,id=rp1
+	-device edu,bus=rp1,addr=0x0
 )
 if [ -n "${RIG_TRACE:-}" ]; then
 	args+=(-trace e1000e_core_write -trace "e1000e_wrn_regs_write_*"

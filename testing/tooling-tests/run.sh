@@ -47,7 +47,7 @@ scratch() {
 # if it exits non-zero with a FAIL line matching REGEX.
 expect() {
 	local name=$1 re=$2 steps=$3 r=$4 out=$work/$1.out rc=0
-	CHECK_LOGS=$work/$name.logs CHECK_ONLY_LAST=1 \
+	CHECK_LOGS=$work/$name.logs CHECK_ONLY_LAST=1 RIG_NO_KSELFTEST=${KSFT_OFF-1} \
 		"$TOP/scripts/check.sh" --repo "$r" --steps "$steps" \
 		--results "$work/$name.tsv" >"$out" 2>&1 || rc=$?
 	local line
@@ -226,6 +226,17 @@ static void tooling_test_poke(struct pci_bus *bus)\
 		tooling_test_poke(dev->subordinate);\
 '
 expect sbr-writes-bar0 "sbr.*write" apply,build,boot "$r"
+
+# 13. A reviewer's check: without the bounds check of GPU RAM reads and
+# writes, vfio_pci_nvlink2_test fails on the emulated NVLink2 platform.
+main=drivers/vfio/pci/nvlink2/main.c
+if g cat-file -e "$tip:$main" 2>/dev/null &&
+   g cat-file -e "$tip:tools/testing/selftests/vfio/vfio_pci_nvlink2_test.c" 2>/dev/null; then
+	r=$(scratch nvlink2-bounds)
+	add_patch "$r" "vfio/nvlink2: Tooling test without the bounds check" \
+		"$main" 's/	if (pos < 0 || pos >= size)$/	if (pos < 0)/'
+	KSFT_OFF= expect nvlink2-bounds "nvlink2 emulated-platform.*failed" apply,build,boot "$r"
+fi
 
 # Leave the check tree on the series again.
 g checkout -q --detach "$tip"

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
-# After the tests: lockdep must still be on (it switches itself off after
-# its first report) and kmemleak must have nothing to report.
+# After the tests: whether lockdep is still on (it switches itself off
+# after its first report; make check judges that) and kmemleak must have
+# nothing to report.
 rc=0
 if [ -r /proc/lockdep_stats ]; then
 	dl=$(sed -n 's/^ *debug_locks: *//p' /proc/lockdep_stats)
+	# make check judges it: off is fine only after a report that
+	# testing/console-allowlist tolerates.
 	echo "lockdep debug_locks: $dl"
-	[ "$dl" = 1 ] || { echo "FAIL: lockdep is off"; rc=1; }
 else
 	echo "FAIL: no /proc/lockdep_stats (lockdep not built in)"; rc=1
 fi

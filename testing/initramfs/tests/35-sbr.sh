@@ -8,22 +8,17 @@
 # register of the igb): make check reads QEMU's trace of the device's
 # register writes and of config writes, and requires an SBR and no BAR0
 # write between the two markers.
-bdf=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^rig\.vfio=//p' | cut -d, -f1)
+. /rig/lib.sh
+bdf=$(arg vfio | cut -d, -f1)
 [ -n "$bdf" ] || { echo "no rig.vfio= device"; exit 0; }
 grep -qw isolate_nvlink /proc/cmdline || { echo "FAIL: isolate_nvlink is not on"; exit 1; }
 d=/sys/bus/pci/devices/$bdf
 ral0=0x5400
 
-bind() {
-	[ -e "$d/driver" ] && echo "$bdf" >"$d/driver/unbind"
-	echo "$1" >"$d/driver_override"
-	[ -z "$1" ] || echo "$bdf" >/sys/bus/pci/drivers_probe
-}
-
-bind vfio-pci
+bind "$bdf" vfio-pci || exit 1
 vfio-smoke "$bdf" 0 $ral0 0x5b5b0001 >/tmp/sbr-before || {
 	cat /tmp/sbr-before; echo "FAIL: vfio-smoke before the reset"; exit 1; }
-bind ""
+bind "$bdf" ""
 echo "RIG: SBR-MARKERS $ral0 0x5b5b0001 0x5b5b0002"
 
 if ! echo bus >"$d/reset_method"; then
@@ -33,11 +28,11 @@ echo 1 >"$d/reset" || { echo "FAIL: reset of $bdf failed"; exit 1; }
 echo default >"$d/reset_method"
 echo "ok: secondary bus reset of $bdf"
 
-bind vfio-pci
+bind "$bdf" vfio-pci || exit 1
 if vfio-smoke "$bdf" 0 $ral0 0x5b5b0002 >/tmp/sbr-after; then
 	echo "ok: $bdf works after the reset"
 else
 	cat /tmp/sbr-after; echo "FAIL: vfio-smoke after the reset"; exit 1
 fi
-bind ""
+bind "$bdf" ""
 exit 0

@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: GPL-2.0
+# With rig.bench on the command line (make bench): nvlink2-bench on the GPU
+# of the emulated NVLink2 platform. Figures, not a test.
+. /rig/lib.sh
+grep -qw rig.bench /proc/cmdline || { echo "no rig.bench"; exit 0; }
+[ -x /rig/bin/nvlink2-bench ] || { echo "FAIL: no nvlink2-bench"; exit 1; }
+gpu=$(arg nvlink2 | cut -d, -f1)
+nvlink2_driver && loaded=1
+emu_load || { echo "FAIL: insmod nvlink2-emu"; exit 1; }
+rc=0
+bind "$gpu" nvlink2_vfio_pci || rc=1
+[ "$rc" = 0 ] && { nvlink2-bench "$gpu" || rc=1; }
+bind "$gpu" ""
+emu_unload || rc=1
+[ -z "${loaded:-}" ] || modprobe -r nvlink2-vfio-pci || rc=1
+exit $rc

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvlink2-bench BDF: figures for the GPU RAM region of nvlink2-vfio-pci,
+ * not a test. It maps the region (up to 1 GiB), touches every page once
+ * and reports the page faults taken against the pages touched (the
+ * 64 KiB-per-fault baseline: one fault per base page) and the time; then
+ * MiB/s for reading and writing through the mapping and through
+ * pread()/pwrite().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <linux/vfio.h>
+
+#define NVIDIA		0x10deU
+#define GIB		(1ULL << 30)
+#define CHUNK		(1 << 20)
+
+static void die(const char *what)
+{
+	fprintf(stderr, "nvlink2-bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+static int open_device(const char *bdf)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[PATH_MAX], link[PATH_MAX];
+	int container, group, dev;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		die(path);
+	link[n] = 0;
+	snprintf(path, sizeof(path), "/dev/vfio/%s", basename(link));
+
+	container = open("/dev/vfio/vfio", O_RDWR);
+	group = open(path, O_RDWR);
+	if (container < 0 || group < 0 ||
+	    ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
+	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU))
+		die("VFIO group and container");
+	dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (dev < 0)
+		die("VFIO_GROUP_GET_DEVICE_FD");
+	return dev;
+}
+
+/* Offset and size of the NVLINK2_RAM region of @dev. */
+static void find_ram(int dev, uint64_t *offset, uint64_t *size)
+{
+	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
+	unsigned int i;
+
+	if (ioctl(dev, VFIO_DEVICE_GET_INFO, &dinfo))
+		die("VFIO_DEVICE_GET_INFO");
+	for (i = VFIO_PCI_NUM_REGIONS; i < dinfo.num_regions; i++) {
+		struct vfio_region_info *info = calloc(1, 4096);
+		struct vfio_info_cap_header *hdr;
+		unsigned int off;
+
+		info->argsz = 4096;
+		info->index = i;
+		if (ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, info))
+			die("VFIO_DEVICE_GET_REGION_INFO");
+		for (off = info->cap_offset; off; off = hdr->next) {
+			struct vfio_region_info_cap_type *t;
+
+			hdr = (void *)info + off;
+			t = (void *)hdr;
+			if (hdr->id == VFIO_REGION_INFO_CAP_TYPE &&
+			    t->type == (VFIO_REGION_TYPE_PCI_VENDOR_TYPE | NVIDIA) &&
+			    t->subtype == VFIO_REGION_SUBTYPE_NVIDIA_NVLINK2_RAM) {
+				*offset = info->offset;
+				*size = info->size;
+				free(info);
+				return;
+			}
+		}
+		free(info);
+	}
+	fprintf(stderr, "nvlink2-bench: no GPU RAM region\n");
+	exit(1);
+}
+
+/* The THPeligible line of the mapping at @addr in /proc/self/smaps. */
+static void print_thp_eligible(void *addr)
+{
+	char line[256], start[32];
+	int in = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return;
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)addr);
+	while (fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, ' ') &&
+		    strchr(line, '-') < strchr(line, ' '))
+			in = !strncmp(line, start, strlen(start));
+		else if (in && !strncmp(line, "THPeligible:", 12))
+			printf("bench: mapping %s", line);
+	}
+	fclose(f);
+}
+
+static void report(const char *what, double secs, uint64_t bytes)
+{
+	printf("bench: %-28s %8.1f MiB/s (%llu MiB in %.3f s)\n", what,
+	       bytes / secs / (1 << 20), (unsigned long long)(bytes >> 20), secs);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t offset, size, i;
+	long page = getpagesize();
+	volatile uint64_t *p;
+	char *buf;
+	double t;
+	long f;
+	int dev;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s BDF\n", argv[0]);
+		return 2;
+	}
+	dev = open_device(argv[1]);
+	find_ram(dev, &offset, &size);
+	if (size > GIB)
+		size = GIB;
+
+	/* Aligned to the size, so that PMD and PUD faults can happen. */
+	p = mmap(NULL, 2 * size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap reserve");
+	munmap((void *)p, 2 * size);
+	p = (void *)(((uintptr_t)p + size - 1) & ~(size - 1));
+	p = mmap((void *)p, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 dev, offset);
+	if (p == MAP_FAILED)
+		die("mmap of the GPU RAM");
+
+	print_thp_eligible((void *)p);
+	f = minflt();
+	t = now();
+	for (i = 0; i < size; i += page)
+		p[i / sizeof(*p)] = i;
+	t = now() - t;
+	f = minflt() - f;
+	printf("bench: touched %llu pages of %ld KiB (%llu MiB) in %.3f s\n",
+	       (unsigned long long)(size / page), page >> 10,
+	       (unsigned long long)(size >> 20), t);
+	printf("bench: page faults %ld; baseline of one fault per %ld KiB page: %llu (%.1fx fewer)\n",
+	       f, page >> 10, (unsigned long long)(size / page),
+	       f ? (double)(size / page) / f : 0.0);
+
+	buf = malloc(CHUNK);
+	t = now();
+	for (i = 0; i < size; i += CHUNK)
+		memcpy(buf, (void *)p + i, CHUNK);
+	report("read through the mapping", now() - t, size);
+	t = now();
+	for (i = 0; i < size; i += CHUNK)
+		memcpy((void *)p + i, buf, CHUNK);
+	report("write through the mapping", now() - t, size);
+	t = now();
+	for (i = 0; i < size; i += CHUNK)
+		if (pread(dev, buf, CHUNK, offset + i) != CHUNK)
+			die("pread");
+	report("pread()", now() - t, size);
+	t = now();
+	for (i = 0; i < size; i += CHUNK)
+		if (pwrite(dev, buf, CHUNK, offset + i) != CHUNK)
+			die("pwrite");
+	report("pwrite()", now() - t, size);
+
+	munmap((void *)p, size);
+	free(buf);
+	close(dev);
+	return 0;
+}

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvlink2-emu: an emulated NVLink2 platform for the QEMU powernv9 rig.
+ *
+ * Not part of the series: the rig builds it as an out-of-tree module. It
+ * gives ordinary emulated PCIe functions the device-tree properties that
+ * skiboot gives a V100 GPU and its NVLink bridges on Witherspoon, so that
+ * the series' platform code and nvlink2-vfio-pci run unmodified on them:
+ *
+ * - the function "gpu" lists its bridges in "ibm,npu" and its links in
+ *   "ibm,nvlink-peers";
+ * - each function of "bridges" points back to it ("ibm,gpu") and to the
+ *   GPU RAM ("memory-region"), and gets a TGT, a link speed and a link
+ *   node with its link index (bridge N has link index N);
+ * - the GPU RAM is a node "ibm,coherent-device-memory" whose "reg" is
+ *   ram_base/ram_size: RAM that the guest kernel does not use (mem=);
+ * - the PHB of a bridge whose link index is below "atsd_links" gets
+ *   "ibm,mmio-atsd", one 64 KiB page per link from "atsd" up, RAM the
+ *   kernel does not use either; a bridge on another PHB has no ATSD
+ *   register.
+ *
+ * It does not emulate the NPU2 PHB (the bridges sit on ordinary PHB4s,
+ * so their IOMMU groups are ordinary ones), the OPAL NPU calls, the V100
+ * registers or any NVLink traffic. Load it before binding the functions
+ * to nvlink2-vfio-pci, which asks the platform for their roles at probe;
+ * unloading it reverts the device tree.
+ */
+
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/of.h>
+#include <linux/pci.h>
+#include <asm/pci-bridge.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#define EMU_MAX_BRIDGES		6
+#define EMU_ATSD_SIZE		0x10000
+
+static char *gpu;
+module_param(gpu, charp, 0444);
+MODULE_PARM_DESC(gpu, "BDF of the function that plays the GPU");
+
+static char *bridges;
+module_param(bridges, charp, 0444);
+MODULE_PARM_DESC(bridges, "BDFs of the functions that play its NVLink bridges, comma separated");
+
+static unsigned long ram_base;
+module_param(ram_base, ulong, 0444);
+MODULE_PARM_DESC(ram_base, "Physical address of the GPU RAM (RAM the kernel does not use)");
+
+static unsigned long ram_size;
+module_param(ram_size, ulong, 0444);
+MODULE_PARM_DESC(ram_size, "Size of the GPU RAM");
+
+static unsigned long atsd;
+module_param(atsd, ulong, 0444);
+MODULE_PARM_DESC(atsd, "Physical address of the ATSD register of link 0 (0: none)");
+
+static unsigned int atsd_links = 1;
+module_param(atsd_links, uint, 0444);
+MODULE_PARM_DESC(atsd_links, "How many links have an ATSD register");
+
+static unsigned long tgt = 0x20000000000UL;
+module_param(tgt, ulong, 0444);
+MODULE_PARM_DESC(tgt, "The TGT of the GPU RAM");
+
+static unsigned int link_speed = 0x9;
+module_param(link_speed, uint, 0444);
+MODULE_PARM_DESC(link_speed, "The link speed code of every link");
+
+static struct of_changeset emu_cs;
+
+static struct pci_dev *emu_get_pci(const char *bdf)
+{
+	unsigned int dom, bus, dev, fn;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
+		return NULL;
+	return pci_get_domain_bus_and_slot(dom, bus, PCI_DEVFN(dev, fn));
+}
+
+/* The highest phandle in the tree: new nodes get the ones above it. */
+static phandle emu_max_phandle(void)
+{
+	struct device_node *np = NULL;
+	phandle max = 0;
+
+	while ((np = of_find_all_nodes(np)))
+		max = max(max, np->phandle);
+	return max;
+}
+
+static int emu_add_u64(struct of_changeset *cs, struct device_node *np,
+		       const char *name, const u64 *vals, size_t n)
+{
+	u32 *cells;
+	size_t i;
+	int ret;
+
+	cells = kcalloc(2 * n, sizeof(*cells), GFP_KERNEL);
+	if (!cells)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		cells[2 * i] = upper_32_bits(vals[i]);
+		cells[2 * i + 1] = lower_32_bits(vals[i]);
+	}
+	ret = of_changeset_add_prop_u32_array(cs, np, name, cells, 2 * n);
+	kfree(cells);
+	return ret;
+}
+
+/*
+ * The new nodes, whose references of_changeset_create_node() gives us,
+ * and their phandles, set once the changeset is applied.
+ */
+static struct {
+	struct device_node *np;
+	phandle ph;
+} emu_nodes[2 + EMU_MAX_BRIDGES];
+static unsigned int emu_nr_nodes;
+
+static struct device_node *emu_create_node(struct of_changeset *cs,
+					   struct device_node *parent,
+					   const char *name, phandle ph)
+{
+	struct device_node *np = of_changeset_create_node(cs, parent, name);
+
+	if (np) {
+		emu_nodes[emu_nr_nodes].np = np;
+		emu_nodes[emu_nr_nodes++].ph = ph;
+	}
+	return np;
+}
+
+static void emu_put_nodes(void)
+{
+	while (emu_nr_nodes)
+		of_node_put(emu_nodes[--emu_nr_nodes].np);
+}
+
+static struct device_node *emu_new_node(struct of_changeset *cs,
+					struct device_node *parent,
+					const char *name, const char *compat,
+					phandle ph)
+{
+	struct device_node *np = emu_create_node(cs, parent, name, ph);
+
+	/*
+	 * Attaching a node takes its phandle from its "phandle" property,
+	 * which the changeset only adds after the node: it is set again
+	 * once the changeset is applied.
+	 */
+	if (!np ||
+	    of_changeset_add_prop_string(cs, np, "compatible", compat) ||
+	    of_changeset_add_prop_u32(cs, np, "phandle", ph))
+		return NULL;
+	return np;
+}
+
+static int emu_build(struct of_changeset *cs, struct pci_dev *gdev,
+		     struct pci_dev **bdevs, unsigned int nr)
+{
+	struct device_node *gnp = pci_device_to_OF_node(gdev);
+	struct device_node *root, *emu, *mem, *link, *bnp, *phb;
+	u32 npu[EMU_MAX_BRIDGES], peers[6] = {};
+	u64 reg[2] = { ram_base, ram_size };
+	u64 tgt64 = tgt;
+	u64 atsds[8];
+	phandle ph = emu_max_phandle();
+	phandle mem_ph = ++ph;
+	char name[32];
+	unsigned int i, j;
+	int ret;
+
+	if (!gnp || !gnp->phandle)
+		return -ENODEV;
+
+	root = of_find_node_by_path("/");
+	emu = emu_create_node(cs, root, "nvlink2-emu", 0);
+	of_node_put(root);
+	if (!emu)
+		return -ENOMEM;
+	ret = of_changeset_add_prop_u32(cs, emu, "#address-cells", 2) ?:
+	      of_changeset_add_prop_u32(cs, emu, "#size-cells", 2);
+	if (ret)
+		return ret;
+
+	snprintf(name, sizeof(name), "memory@%lx", ram_base);
+	mem = emu_new_node(cs, emu, name, "ibm,coherent-device-memory", mem_ph);
+	if (!mem)
+		return -ENOMEM;
+	ret = emu_add_u64(cs, mem, "reg", reg, ARRAY_SIZE(reg));
+	if (ret)
+		return ret;
+
+	for (i = 0; i < nr; i++) {
+		bnp = pci_device_to_OF_node(bdevs[i]);
+		if (!bnp || !bnp->phandle)
+			return -ENODEV;
+		npu[i] = bnp->phandle;
+		peers[i] = bnp->phandle;
+
+		snprintf(name, sizeof(name), "link@%u", i);
+		link = emu_new_node(cs, emu, name, "ibm,npu-link", ++ph);
+		if (!link)
+			return -ENOMEM;
+		ret = of_changeset_add_prop_u32(cs, link, "ibm,npu-link-index", i) ?:
+		      of_changeset_add_prop_u32(cs, bnp, "ibm,gpu", gnp->phandle) ?:
+		      of_changeset_add_prop_u32(cs, bnp, "memory-region", mem_ph) ?:
+		      emu_add_u64(cs, bnp, "ibm,device-tgt-addr", &tgt64, 1) ?:
+		      of_changeset_add_prop_u32(cs, bnp, "ibm,nvlink-speed", link_speed) ?:
+		      of_changeset_add_prop_u32(cs, bnp, "ibm,nvlink", ph);
+		if (ret)
+			return ret;
+
+		/* The ATSD list goes on the PHB, once. */
+		phb = pci_bus_to_host(bdevs[i]->bus)->dn;
+		if (!atsd || i >= atsd_links ||
+		    of_property_present(phb, "ibm,mmio-atsd"))
+			continue;
+		for (j = 0; j < atsd_links; j++)
+			atsds[j] = atsd + j * EMU_ATSD_SIZE;
+		for (j = 0; j < i; j++)
+			if (pci_bus_to_host(bdevs[j]->bus)->dn == phb)
+				break;
+		if (j < i)
+			continue;
+		ret = emu_add_u64(cs, phb, "ibm,mmio-atsd", atsds, atsd_links);
+		if (ret)
+			return ret;
+	}
+
+	return of_changeset_add_prop_u32_array(cs, gnp, "ibm,npu", npu, nr) ?:
+	       of_changeset_add_prop_u32_array(cs, gnp, "ibm,nvlink-peers",
+					       peers, ARRAY_SIZE(peers));
+}
+
+static int __init emu_init(void)
+{
+	struct pci_dev *gdev, *bdevs[EMU_MAX_BRIDGES] = {};
+	char *list, *cur, *bdf;
+	unsigned int nr = 0, i;
+	int ret = -EINVAL;
+
+	if (!gpu || !bridges || !ram_size || atsd_links > 8) {
+		pr_err("nvlink2-emu: gpu=, bridges= and ram_size= are needed\n");
+		return -EINVAL;
+	}
+	gdev = emu_get_pci(gpu);
+	if (!gdev) {
+		pr_err("nvlink2-emu: no PCI function %s\n", gpu);
+		return -ENODEV;
+	}
+
+	list = kstrdup(bridges, GFP_KERNEL);
+	cur = list;
+	while (cur && (bdf = strsep(&cur, ",")) && nr < EMU_MAX_BRIDGES) {
+		bdevs[nr] = emu_get_pci(bdf);
+		if (!bdevs[nr]) {
+			pr_err("nvlink2-emu: no PCI function %s\n", bdf);
+			ret = -ENODEV;
+			goto out;
+		}
+		nr++;
+	}
+	if (!nr)
+		goto out;
+
+	of_changeset_init(&emu_cs);
+	ret = emu_build(&emu_cs, gdev, bdevs, nr);
+	if (!ret)
+		ret = of_changeset_apply(&emu_cs);
+	for (i = 0; !ret && i < emu_nr_nodes; i++)
+		if (emu_nodes[i].ph)
+			emu_nodes[i].np->phandle = emu_nodes[i].ph;
+	if (ret) {
+		pr_err("nvlink2-emu: cannot build the device tree: %d\n", ret);
+		of_changeset_destroy(&emu_cs);
+		emu_put_nodes();
+	} else {
+		pr_info("nvlink2-emu: %s is an NVLink2 GPU with %u bridge(s), GPU RAM %#lx+%#lx\n",
+			gpu, nr, ram_base, ram_size);
+	}
+out:
+	for (i = 0; i < nr; i++)
+		pci_dev_put(bdevs[i]);
+	pci_dev_put(gdev);
+	kfree(list);
+	return ret;
+}
+
+static void __exit emu_exit(void)
+{
+	of_changeset_revert(&emu_cs);
+	of_changeset_destroy(&emu_cs);
+	emu_put_nodes();
+}
+
+module_init(emu_init);
+module_exit(emu_exit);
+MODULE_DESCRIPTION("Emulated NVLink2 platform for the QEMU powernv9 rig");
+MODULE_LICENSE("GPL");
