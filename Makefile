@@ -6,11 +6,12 @@
 #   make export                            patches/, series, views from it
 #   make check                             every test of the series
 #   make bench                             GPU RAM figures in the rig
+#   make mail                              the series as .eml, not sent
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help apply export check bench
+.PHONY: help apply export check bench mail
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -29,3 +30,7 @@ check:
 bench:
 	@scripts/deps.sh test
 	@scripts/bench.sh
+
+mail:
+	@scripts/deps.sh mail
+	@scripts/mail.sh

@@ -18,7 +18,10 @@
 #              patch, and so does a change of the =n vmlinux once the
 #              options exist (code outside the options)
 #   tip        at the tip: the series' options =m; x86_64 drivers/vfio/,
-#              headers_install and the UAPI header test
+#              headers_install and the UAPI header test, the selftests
+#              the series touches
+#   docs       the .rst files the series adds or changes, built with
+#              Sphinx (htmldocs) with no warning on them
 #   boot       QEMU powernv9: KUnit, the series' kselftests, the VFIO
 #              smoke test, console scan; then the =m kernel of the tip
 #              step with its modules loaded and unloaded
@@ -32,7 +35,7 @@
 . "$(dirname "$0")/lib.sh"
 
 repo=$TOP
-steps=series,apply,roundtrip,patches,build,tip,boot,tooling
+steps=series,apply,roundtrip,patches,build,tip,docs,boot,tooling
 CHECK=${CHECK:-$BUILD/check}
 results=
 while [ $# -gt 0 ]; do
@@ -561,6 +564,32 @@ if want tip && [ "$applied" = 1 ]; then
 		fi
 	else
 		result FAIL "tip x86_64" "drivers/vfio/ or the UAPI header test fails: $(grep -m1 -E 'error:|Error [0-9]' "$LOGS/build-x86.log")"
+	fi
+fi
+
+# ---------------------------------------------------------------- docs
+# The reStructuredText the series adds or changes, built with Sphinx in
+# the top-level directories that hold it (make htmldocs SPHINXDIRS=...):
+# no warning may name one of those files.
+if want docs && [ "$applied" = 1 ]; then
+	g checkout -q --detach "${commits[-1]}"
+	mapfile -t rst < <(g diff --name-only --diff-filter=AM "$BASE_TAG" HEAD -- 'Documentation/*.rst')
+	if [ "${#rst[@]}" -eq 0 ]; then
+		result SKIP docs "the series changes no .rst file"
+	else
+		dirs=$(printf '%s\n' "${rst[@]}" | cut -d/ -f2 | sort -u | tr '\n' ' ')
+		t0=$(now)
+		if ! (cd "$CTREE" && make O="$CHECK/out-docs" SPHINXDIRS="${dirs% }" htmldocs) \
+			>"$LOGS/docs.log" 2>&1; then
+			result FAIL docs "make htmldocs SPHINXDIRS=\"${dirs% }\" fails (${LOGS#"$TOP"/}/docs.log)"
+		else
+			bad=$(grep -E 'WARNING|ERROR' "$LOGS/docs.log" | grep -F -f <(printf '%s\n' "${rst[@]}") || true)
+			if [ -n "$bad" ]; then
+				result FAIL docs "$(sed -n 1p <<<"$bad" | sed "s#$CTREE/##")"
+			else
+				result PASS docs "${rst[*]}: htmldocs SPHINXDIRS=\"${dirs% }\" with no warning on them ($(( $(now) - t0 ))s)"
+			fi
+		fi
 	fi
 fi
 

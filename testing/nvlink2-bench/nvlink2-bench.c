@@ -178,7 +178,7 @@ int main(int argc, char **argv)
 	printf("bench: touched %llu pages of %ld KiB (%llu MiB) in %.3f s\n",
 	       (unsigned long long)(size / page), page >> 10,
 	       (unsigned long long)(size >> 20), t);
-	printf("bench: page faults %ld; baseline of one fault per %ld KiB page: %llu (%.1fx fewer)\n",
+	printf("bench: page faults %ld, against a baseline of one per %ld KiB page: %llu (%.1f pages per fault)\n",
 	       f, page >> 10, (unsigned long long)(size / page),
 	       f ? (double)(size / page) / f : 0.0);
 

@@ -238,6 +238,15 @@ if g cat-file -e "$tip:$main" 2>/dev/null &&
 	KSFT_OFF= expect nvlink2-bounds "nvlink2 emulated-platform.*failed" apply,build,boot "$r"
 fi
 
+# 14. A documentation patch that Sphinx warns about.
+doc=Documentation/driver-api/vfio-pci-nvlink2.rst
+if g cat-file -e "$tip:$doc" 2>/dev/null; then
+	r=$(scratch docs-warning)
+	add_patch "$r" "docs: vfio: Tooling test with a broken title" \
+		"$doc" 's/^Hardware model$/Hardware model, with a title longer than its underline/'
+	expect docs-warning "docs.*vfio-pci-nvlink2.rst" apply,docs "$r"
+fi
+
 # Leave the check tree on the series again.
 g checkout -q --detach "$tip"
 [ "$failed" = 0 ]
