@@ -64,12 +64,14 @@ struct nvlink2_vfio_pci_device {
 		struct pnv_nvlink2_gpu_info gpu;	/* GPU role */
 		struct pnv_nvlink2_bridge_info bridge;	/* bridge role */
 	};
-	/* Protects @mm and @mem, the one GPU RAM mapping of an open. */
+	/* Protects @mm, @mem and @mem_left. */
 	struct mutex lock;
-	/* The mm that mapped GPU RAM, held with mmgrab() until close. */
+	/* The mm that mapped GPU RAM, held with mmgrab() while registered. */
 	struct mm_struct *mm;
-	/* The mapping, preregistered as device memory in @mm. */
+	/* The one mapping of an open, preregistered as device memory in @mm. */
 	struct mm_iommu_table_group_mem_t *mem;
+	/* @mem outlived the open that made it: it was still mapped for DMA. */
+	bool mem_left;
 	/* The GPU is bound to the partition of the guest that opened it. */
 	bool lpar_bound;
 	/* Bridge role: its ATSD register, mapped while the device is open. */
@@ -263,12 +265,51 @@ static vm_fault_t nvlink2_ram_fault(struct vm_fault *vmf)
 	return nvlink2_ram_huge_fault(vmf, 0);
 }
 
+/*
+ * A mapping stays whole where it was made: the GPU RAM registration is of
+ * its address range, and the ATSD register is mapped whole or not at all.
+ */
+static int nvlink2_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	return -EINVAL;
+}
+
+static int nvlink2_ram_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
 static const struct vm_operations_struct nvlink2_ram_vm_ops = {
 	.fault = nvlink2_ram_fault,
 #ifdef CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP
 	.huge_fault = nvlink2_ram_huge_fault,
 #endif
+	.may_split = nvlink2_may_split,
+	.mremap = nvlink2_ram_mremap,
 };
+
+/*
+ * Undo the registration of the GPU RAM mapping. mm_iommu_put() refuses with
+ * -EBUSY while the sPAPR TCE IOMMU or KVM still map part of it for DMA: the
+ * registration then stays, with its mm, until a later try finds it unmapped.
+ */
+static long nvlink2_ram_unregister(struct nvlink2_vfio_pci_device *nvdev)
+{
+	long ret;
+
+	lockdep_assert_held(&nvdev->lock);
+	if (!nvdev->mem)
+		return 0;
+
+	ret = mm_iommu_put(nvdev->mm, nvdev->mem);
+	if (ret)
+		return ret;
+	mmdrop(nvdev->mm);
+	nvdev->mm = NULL;
+	nvdev->mem = NULL;
+	nvdev->mem_left = false;
+	return 0;
+}
 
 /*
  * One mapping per open, inserted page by page on fault. It is registered
@@ -290,6 +331,9 @@ static int nvlink2_ram_mmap(struct vfio_pci_core_device *vdev,
 		return -EINVAL;
 
 	guard(mutex)(&nvdev->lock);
+	/* Left by an earlier open of this mm: gone once it is DMA-unmapped. */
+	if (nvdev->mem_left)
+		nvlink2_ram_unregister(nvdev);
 	if (nvdev->mem)
 		return -EBUSY;
 
@@ -318,17 +362,13 @@ static void nvlink2_ram_release(struct vfio_pci_core_device *vdev,
 	long ret;
 
 	guard(mutex)(&nvdev->lock);
-	if (!nvdev->mem)
-		return;
-
-	ret = mm_iommu_put(nvdev->mm, nvdev->mem);
-	if (ret)
+	ret = nvlink2_ram_unregister(nvdev);
+	if (ret) {
+		nvdev->mem_left = true;
 		pci_warn(vdev->pdev,
-			 "GPU RAM still mapped for DMA at close (%ld), left registered\n",
+			 "GPU RAM still mapped for DMA at close (%ld): only its mm can open the GPU until it is unmapped\n",
 			 ret);
-	mmdrop(nvdev->mm);
-	nvdev->mm = NULL;
-	nvdev->mem = NULL;
+	}
 }
 
 static int nvlink2_ram_add_capability(struct vfio_pci_core_device *vdev,
@@ -359,6 +399,11 @@ static int nvlink2_gpu_bind_kvm(struct nvlink2_vfio_pci_device *nvdev)
 
 	if (!kvm)
 		return 0;
+	/* Only HV guests have a partition of their own (LPID 0 is the host). */
+	if (!kvm->arch.lpid) {
+		pci_info(vdev->pdev, "the guest has no partition of its own (not KVM HV), GPU not bound to it\n");
+		return 0;
+	}
 	ret = pnv_nvlink2_map_lpar(vdev->pdev, kvm->arch.lpid,
 				   MSR_DR | MSR_PR);
 	if (ret == -ENODEV) {
@@ -378,6 +423,17 @@ static int nvlink2_gpu_open_device(struct vfio_device *core_vdev)
 		container_of(core_vdev, struct vfio_pci_core_device, vdev);
 	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(vdev);
 	int ret;
+
+	/*
+	 * GPU RAM that an earlier open left mapped for DMA stays with that
+	 * mm: nobody else gets the GPU before those mappings are gone.
+	 */
+	scoped_guard(mutex, &nvdev->lock) {
+		if (nvlink2_ram_unregister(nvdev) && nvdev->mm != current->mm) {
+			pci_warn(vdev->pdev, "GPU RAM still mapped for DMA by its previous user, not opened\n");
+			return -EBUSY;
+		}
+	}
 
 	ret = vfio_pci_core_enable(vdev);
 	if (ret)
@@ -405,12 +461,17 @@ static void nvlink2_gpu_close_device(struct vfio_device *core_vdev)
 	struct vfio_pci_core_device *vdev =
 		container_of(core_vdev, struct vfio_pci_core_device, vdev);
 	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(vdev);
+	int ret;
 
+	/* Unbound once the GPU no longer masters the bus and was reset. */
+	vfio_pci_core_close_device(core_vdev);
 	if (nvdev->lpar_bound) {
-		pnv_nvlink2_unmap_lpar(vdev->pdev);
+		ret = pnv_nvlink2_unmap_lpar(vdev->pdev);
+		if (ret)
+			pci_warn(vdev->pdev, "unbinding from the guest's partition failed (%d)\n",
+				 ret);
 		nvdev->lpar_bound = false;
 	}
-	vfio_pci_core_close_device(core_vdev);
 }
 
 /*
@@ -442,6 +503,7 @@ static vm_fault_t nvlink2_atsd_fault(struct vm_fault *vmf)
 	struct nvlink2_vfio_pci_device *nvdev = vma->vm_private_data;
 	struct vfio_pci_core_device *vdev = &nvdev->core_device;
 	unsigned long pfn = PHYS_PFN(nvdev->bridge.atsd) +
+			    (vma->vm_pgoff & NVLINK2_PGOFF_MASK) +
 			    linear_page_delta(vma, vmf->address);
 
 	/* NPU2 MMIO: the bridge's memory decode does not gate it. */
@@ -453,6 +515,7 @@ static vm_fault_t nvlink2_atsd_fault(struct vm_fault *vmf)
 
 static const struct vm_operations_struct nvlink2_atsd_vm_ops = {
 	.fault = nvlink2_atsd_fault,
+	.may_split = nvlink2_may_split,
 };
 
 static int nvlink2_atsd_mmap(struct vfio_pci_core_device *vdev,
@@ -565,11 +628,35 @@ static int nvlink2_plain_open_device(struct vfio_device *core_vdev)
 	return 0;
 }
 
+static int nvlink2_init_dev(struct vfio_device *core_vdev)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+
+	mutex_init(&to_nvdev(vdev)->lock);
+	return vfio_pci_core_init_dev(core_vdev);
+}
+
+static void nvlink2_release_dev(struct vfio_device *core_vdev)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(vdev);
+
+	/* Nothing can try again later: a registration still busy is lost. */
+	scoped_guard(mutex, &nvdev->lock) {
+		if (nvlink2_ram_unregister(nvdev))
+			pci_warn(vdev->pdev, "GPU RAM still mapped for DMA as the driver lets the GPU go, its registration is leaked\n");
+	}
+	mutex_destroy(&nvdev->lock);
+	vfio_pci_core_release_dev(core_vdev);
+}
+
 #define NVLINK2_VFIO_PCI_OPS(_open, _close)				\
 {									\
 	.name		= "nvlink2-vfio-pci",				\
-	.init		= vfio_pci_core_init_dev,			\
-	.release	= vfio_pci_core_release_dev,			\
+	.init		= nvlink2_init_dev,				\
+	.release	= nvlink2_release_dev,				\
 	.open_device	= _open,					\
 	.close_device	= _close,					\
 	.ioctl		= vfio_pci_core_ioctl,				\
@@ -637,7 +724,6 @@ static int nvlink2_vfio_pci_probe(struct pci_dev *pdev,
 		nvdev->gpu = gpu;
 	else if (ops == &nvlink2_bridge_ops)
 		nvdev->bridge = bridge;
-	mutex_init(&nvdev->lock);
 	nvdev->core_device.pci_ops = &nvlink2_vfio_pci_dev_ops;
 	dev_set_drvdata(&pdev->dev, &nvdev->core_device);
 

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <linux/compiler.h>
 #include <linux/pci_ids.h>
@@ -353,6 +354,123 @@ TEST_F(nvlink2_gpu, ram_dma_map)
 	unmap.iova = map.iova;
 	unmap.size = map.size;
 	ASSERT_EQ(0, ioctl(self->iommu->container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	ASSERT_EQ(0, munmap(p, size));
+
+	iommu_unmap(self->iommu, &page);
+	ASSERT_EQ(0, munmap(page.vaddr, page.size));
+	iova_allocator_cleanup(iovas);
+}
+
+/* Unmaps the BARs the library mapped, then closes the device, not its group. */
+static void close_device_fd(struct vfio_pci_device *device)
+{
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		if (!device->bars[i].vaddr)
+			continue;
+		VFIO_ASSERT_EQ(munmap(device->bars[i].vaddr,
+				      device->bars[i].info.size), 0);
+		device->bars[i].vaddr = NULL;
+	}
+	VFIO_ASSERT_EQ(close(device->fd), 0);
+	device->fd = -1;
+}
+
+/*
+ * The GPU RAM mapping is the address range that was registered with the
+ * IOMMU: it cannot be split (munmap or mprotect of a part) nor moved.
+ */
+TEST_F(nvlink2_gpu, ram_mapping_stays_whole)
+{
+	size_t size = 2 * self->page;
+	void *p, *q;
+
+	if (self->ram->size < size)
+		SKIP(return, "GPU RAM smaller than two pages\n");
+
+	p = map_ram(self->device, self->ram, size, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(-1, munmap(p + self->page, self->page));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, mprotect(p, self->page, PROT_READ));
+	ASSERT_EQ(EINVAL, errno);
+
+	q = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ(MAP_FAILED, mremap(p, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, q));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, munmap(q, size));
+
+	WRITE_ONCE(*(u64 *)p, 1);
+	ASSERT_EQ(0, munmap(p, size));
+}
+
+/*
+ * GPU RAM still mapped for DMA when the device is closed stays registered
+ * with the mm that mapped it: another process cannot open the GPU, this
+ * one can but cannot map GPU RAM again, until the DMA mapping is gone.
+ */
+TEST_F(nvlink2_gpu, ram_dma_mapped_at_close)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	};
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+	};
+	struct iova_allocator *iovas;
+	struct dma_region page = {};
+	u64 size = self->page;
+	int status;
+	pid_t pid;
+	void *p;
+
+	if (!iommu_is_spapr(self->iommu))
+		SKIP(return, "NVLink2 GPU RAM is for the sPAPR TCE IOMMU\n");
+
+	iovas = iova_allocator_init(self->iommu);
+	page.size = self->page;
+	page.vaddr = mmap(NULL, page.size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page.vaddr);
+	page.iova = iova_allocator_alloc(iovas, page.size);
+	iommu_map(self->iommu, &page);
+
+	p = map_ram(self->device, self->ram, size, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	map.vaddr = (u64)p;
+	map.size = size;
+	map.iova = iova_allocator_alloc(iovas, size);
+	ASSERT_EQ(0, ioctl(self->iommu->container_fd, VFIO_IOMMU_MAP_DMA, &map));
+	ASSERT_EQ(0, munmap(p, size));
+	close_device_fd(self->device);
+
+	/* A child has another mm: the GPU is not its to open. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd = ioctl(self->device->group_fd, VFIO_GROUP_GET_DEVICE_FD,
+			       gpu_bdf);
+
+		_exit(fd < 0 && errno == EBUSY ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+
+	self->device->fd = ioctl(self->device->group_fd,
+				 VFIO_GROUP_GET_DEVICE_FD, gpu_bdf);
+	ASSERT_LE(0, self->device->fd);
+	ASSERT_EQ(MAP_FAILED, map_ram(self->device, self->ram, size, MAP_SHARED));
+	ASSERT_EQ(EBUSY, errno);
+
+	unmap.iova = map.iova;
+	unmap.size = map.size;
+	ASSERT_EQ(0, ioctl(self->iommu->container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	p = map_ram(self->device, self->ram, size, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, munmap(p, size));
 
 	iommu_unmap(self->iommu, &page);
