@@ -502,7 +502,7 @@ EXPORT_SYMBOL_GPL(pnv_nvlink2_bridge_info);
 /*
  * Bind the GPU with requester id @bdf to LPAR @lpid in the NPU2 of @nphb
  * and give it a translation context with @msr. The NPU2 translates for
- * radix page tables only, which firmware enforces with an LPCR of 0.
+ * radix page tables only: the LPCR argument of the binding is always 0.
  */
 static int nvlink2_bind(struct pnv_phb *nphb, u16 bdf, u64 lpid,
 			unsigned long msr, struct device *dev)
@@ -511,11 +511,7 @@ static int nvlink2_bind(struct pnv_phb *nphb, u16 bdf, u64 lpid,
 
 	rc = opal_npu_map_lpar(nphb->opal_id, bdf, lpid, 0);
 	if (rc) {
-		if (rc == OPAL_UNSUPPORTED)
-			dev_err(dev, "NVLink2 address translation is for radix guests only\n");
-		else
-			dev_err(dev, "OPAL error %lld binding to LPAR %llu\n",
-				rc, lpid);
+		dev_err(dev, "OPAL error %lld binding to LPAR %llu\n", rc, lpid);
 		return opal_error_code(rc);
 	}
 
@@ -632,8 +628,9 @@ void pnv_nvlink2_bind_host(struct pnv_phb *nphb, struct pci_dev *bridge)
  * GPU each time the GPU comes out of reset, whatever driver it has: when
  * it is added (boot, hotplug), after every secondary bus reset
  * (pnv_pci_reset_secondary_bus(), which function resets, VFIO hot resets
- * and slot resets all go through) and after every EEH reset, once its
- * BARs are restored (pnv_eeh_restore_config()).
+ * and slot resets all go through) and after every EEH reset
+ * (pnv_eeh_restore_config(), called before or after the BARs are
+ * restored: the cut writes BAR0 from its resource first).
  *
  * A GPU whose links firmware does not describe, or describes wrongly,
  * keeps the shared group: its group never claims an isolation it does not

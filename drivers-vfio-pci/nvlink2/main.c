@@ -56,7 +56,7 @@
 				 VFIO_REGION_INFO_FLAG_MMAP)
 
 /* Page offset in its region of a mapping of a VFIO device region. */
-#define NVLINK2_PGOFF_MASK	(BIT_ULL(VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT) - 1)
+#define NVLINK2_PGOFF_MASK	(VFIO_PCI_OFFSET_MASK >> PAGE_SHIFT)
 
 struct nvlink2_vfio_pci_device {
 	struct vfio_pci_core_device core_device;
@@ -672,6 +672,8 @@ static void nvlink2_release_dev(struct vfio_device *core_vdev)
 	.unbind_iommufd	= vfio_iommufd_physical_unbind,			\
 	.attach_ioas	= vfio_iommufd_physical_attach_ioas,		\
 	.detach_ioas	= vfio_iommufd_physical_detach_ioas,		\
+	.pasid_attach_ioas = vfio_iommufd_physical_pasid_attach_ioas,	\
+	.pasid_detach_ioas = vfio_iommufd_physical_pasid_detach_ioas,	\
 }
 
 static const struct vfio_device_ops nvlink2_gpu_ops =

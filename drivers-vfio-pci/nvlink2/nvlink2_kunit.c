@@ -120,12 +120,6 @@ static void fault_pmd_falls_back_on_pfn_alignment(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PHYS_PFN(RAM_BASE) + 1, pfn);
 }
 
-struct cap_header {
-	u16 id;
-	u16 version;
-	u32 next;
-};
-
 static void caps_ssatgt_encoding(struct kunit *test)
 {
 	struct vfio_info_cap caps = {};
@@ -147,7 +141,7 @@ static void caps_bridge_chain(struct kunit *test)
 {
 	struct vfio_region_info_cap_nvlink2_lnkspd *lnkspd;
 	struct vfio_info_cap caps = {};
-	struct cap_header *first;
+	struct vfio_info_cap_header *first;
 
 	KUNIT_ASSERT_EQ(test, 0, nvlink2_add_tgt_cap(&caps, 0x20000000000ULL));
 	KUNIT_ASSERT_EQ(test, 0, nvlink2_add_lnkspd_cap(&caps, 0x9));

@@ -315,50 +315,71 @@ TEST_F(nvlink2_gpu, ram_mmap_once_per_open)
 }
 
 /*
- * The GPU RAM mapping is device memory preregistered with the IOMMU: it
- * can be DMA-mapped without VFIO_IOMMU_SPAPR_REGISTER_MEMORY, which only
- * enables the container here, with an ordinary page.
+ * GPU RAM DMA-mapped through the container by hand: the library's
+ * iommu_map() registers memory first (VFIO_IOMMU_SPAPR_REGISTER_MEMORY),
+ * which the GPU RAM mapping, device memory the driver preregisters, must
+ * not need. An ordinary page mapped by the library enables the container.
  */
-TEST_F(nvlink2_gpu, ram_dma_map)
+struct ram_dma {
+	struct iova_allocator *iovas;
+	struct dma_region page;
+	u64 iova;
+	u64 size;
+};
+
+static void ram_dma_map(struct iommu *iommu, void *vaddr, u64 size,
+			struct ram_dma *dma)
 {
 	struct vfio_iommu_type1_dma_map map = {
 		.argsz = sizeof(map),
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (u64)vaddr,
+		.size = size,
 	};
+
+	dma->iovas = iova_allocator_init(iommu);
+	dma->page.size = getpagesize();
+	dma->page.vaddr = mmap(NULL, dma->page.size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	VFIO_ASSERT_NE(dma->page.vaddr, MAP_FAILED);
+	dma->page.iova = iova_allocator_alloc(dma->iovas, dma->page.size);
+	iommu_map(iommu, &dma->page);
+
+	map.iova = iova_allocator_alloc(dma->iovas, size);
+	ioctl_assert(iommu->container_fd, VFIO_IOMMU_MAP_DMA, &map);
+	dma->iova = map.iova;
+	dma->size = size;
+}
+
+static void ram_dma_unmap(struct iommu *iommu, struct ram_dma *dma)
+{
 	struct vfio_iommu_type1_dma_unmap unmap = {
 		.argsz = sizeof(unmap),
+		.iova = dma->iova,
+		.size = dma->size,
 	};
-	struct iova_allocator *iovas;
-	struct dma_region page = {};
+
+	ioctl_assert(iommu->container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+	iommu_unmap(iommu, &dma->page);
+	VFIO_ASSERT_EQ(munmap(dma->page.vaddr, dma->page.size), 0);
+	iova_allocator_cleanup(dma->iovas);
+}
+
+/* The GPU RAM mapping can be DMA-mapped and unmapped. */
+TEST_F(nvlink2_gpu, ram_dma_map)
+{
 	u64 size = min_t(u64, self->ram->size, SZ_16M);
+	struct ram_dma dma;
 	void *p;
 
 	if (!iommu_is_spapr(self->iommu))
 		SKIP(return, "NVLink2 GPU RAM is for the sPAPR TCE IOMMU\n");
 
-	iovas = iova_allocator_init(self->iommu);
-	page.size = self->page;
-	page.vaddr = mmap(NULL, page.size, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, page.vaddr);
-	page.iova = iova_allocator_alloc(iovas, page.size);
-	iommu_map(self->iommu, &page);
-
 	p = map_ram(self->device, self->ram, size, MAP_SHARED);
 	ASSERT_NE(MAP_FAILED, p);
-	map.vaddr = (u64)p;
-	map.size = size;
-	map.iova = iova_allocator_alloc(iovas, size);
-	ASSERT_EQ(0, ioctl(self->iommu->container_fd, VFIO_IOMMU_MAP_DMA, &map));
-
-	unmap.iova = map.iova;
-	unmap.size = map.size;
-	ASSERT_EQ(0, ioctl(self->iommu->container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	ram_dma_map(self->iommu, p, size, &dma);
+	ram_dma_unmap(self->iommu, &dma);
 	ASSERT_EQ(0, munmap(p, size));
-
-	iommu_unmap(self->iommu, &page);
-	ASSERT_EQ(0, munmap(page.vaddr, page.size));
-	iova_allocator_cleanup(iovas);
 }
 
 /* Unmaps the BARs the library mapped, then closes the device, not its group. */
@@ -413,16 +434,8 @@ TEST_F(nvlink2_gpu, ram_mapping_stays_whole)
  */
 TEST_F(nvlink2_gpu, ram_dma_mapped_at_close)
 {
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-	};
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-	};
-	struct iova_allocator *iovas;
-	struct dma_region page = {};
 	u64 size = self->page;
+	struct ram_dma dma;
 	int status;
 	pid_t pid;
 	void *p;
@@ -430,20 +443,9 @@ TEST_F(nvlink2_gpu, ram_dma_mapped_at_close)
 	if (!iommu_is_spapr(self->iommu))
 		SKIP(return, "NVLink2 GPU RAM is for the sPAPR TCE IOMMU\n");
 
-	iovas = iova_allocator_init(self->iommu);
-	page.size = self->page;
-	page.vaddr = mmap(NULL, page.size, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, page.vaddr);
-	page.iova = iova_allocator_alloc(iovas, page.size);
-	iommu_map(self->iommu, &page);
-
 	p = map_ram(self->device, self->ram, size, MAP_SHARED);
 	ASSERT_NE(MAP_FAILED, p);
-	map.vaddr = (u64)p;
-	map.size = size;
-	map.iova = iova_allocator_alloc(iovas, size);
-	ASSERT_EQ(0, ioctl(self->iommu->container_fd, VFIO_IOMMU_MAP_DMA, &map));
+	ram_dma_map(self->iommu, p, size, &dma);
 	ASSERT_EQ(0, munmap(p, size));
 	close_device_fd(self->device);
 
@@ -466,16 +468,10 @@ TEST_F(nvlink2_gpu, ram_dma_mapped_at_close)
 	ASSERT_EQ(MAP_FAILED, map_ram(self->device, self->ram, size, MAP_SHARED));
 	ASSERT_EQ(EBUSY, errno);
 
-	unmap.iova = map.iova;
-	unmap.size = map.size;
-	ASSERT_EQ(0, ioctl(self->iommu->container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	ram_dma_unmap(self->iommu, &dma);
 	p = map_ram(self->device, self->ram, size, MAP_SHARED);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, munmap(p, size));
-
-	iommu_unmap(self->iommu, &page);
-	ASSERT_EQ(0, munmap(page.vaddr, page.size));
-	iova_allocator_cleanup(iovas);
 }
 
 /*
