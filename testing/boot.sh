@@ -224,14 +224,14 @@ elif [ "$ksft" = 1 ] && grep -q '^CONFIG_NVLINK2_VFIO_PCI=[ym]' "$kb/.config"; t
 fi
 
 # ------------------------------------------------------------ SBR
-# The 35-sbr init test resets the emulated device by a secondary bus reset
+# The 25-sbr init test resets the emulated device by a secondary bus reset
 # between two marker writes to its BAR0. In QEMU's trace, between the
 # markers: the SBR (the bridge control register of its downstream port
 # with the bus reset bit), and no write to the device's registers, which
 # is what NVLink isolation must not do to a device that is not a V100.
 markers=$(sed -n 's/^RIG: SBR-MARKERS //p' "$console" | tr -d '\r' | sed -n 1p)
 if [ -z "$markers" ]; then
-	result FAIL "sbr$label" "no SBR-MARKERS line from the 35-sbr init test (${console#"$TOP"/})"
+	result FAIL "sbr$label" "no SBR-MARKERS line from the 25-sbr init test (${console#"$TOP"/})"
 elif [ ! -s "$trace" ]; then
 	result FAIL "sbr$label" "no QEMU trace (${trace#"$TOP"/})"
 else

@@ -43,12 +43,20 @@ struct topology {
 	u32 cut[6];
 };
 
-/* Every GPU RAM window is 128 GiB. */
+/*
+ * As skiboot gives them (see the overlays for the sources): every GPU RAM
+ * window is 128 GiB; the ATSD register of link i of the NPU of chip 0 and
+ * of chip 8 is MMIO_ATSD_ADDR(NPU_REGS BAR, i).
+ */
 #define RAM_SIZE	GIB(128)
-#define NPU0_ATSD(i)	(0x6030201000000ULL + (i) * 0x10000)
-#define NPU1_ATSD(i)	(0x6230201000000ULL + (i) * 0x10000)
+#define NPU0_ATSD(i)	(0x6030200800000ULL + (i) * 0x10000)
+#define NPU1_ATSD(i)	(0x6230200800000ULL + (i) * 0x10000)
 
-/* Redbud: two GPUs per chip, three links each (links 0-2 and 3-5). */
+/*
+ * Redbud: two GPUs per chip, three links each (links 0-2 and 3-5). The GPU
+ * RAM is GPU_MEM_4T_UP <GPU index> + (chip id << 42), chip ids 0 and 8,
+ * the TGT skiboot's compression of it.
+ */
 static const struct topology redbud = {
 	.root = "/kunit-nvlink2-redbud",
 	.link_speed = 0x9,
@@ -56,19 +64,19 @@ static const struct topology redbud = {
 	.nr_bridges = 3,
 	.gpus_per_npu = 2,
 	.gpus = {
-		{ "gpu0", 0x400000000000, 0x20000000000, "npu0-phb",
+		{ "gpu0", 0x40000000000, 0x40000000000, "npu0-phb",
 		  { { "bridge0-0", 0, NPU0_ATSD(0) },
 		    { "bridge0-1", 1, NPU0_ATSD(1) },
 		    { "bridge0-2", 2, NPU0_ATSD(2) } } },
-		{ "gpu1", 0x402000000000, 0x22000000000, "npu0-phb",
+		{ "gpu1", 0x42000000000, 0x42000000000, "npu0-phb",
 		  { { "bridge1-0", 3, NPU0_ATSD(3) },
 		    { "bridge1-1", 4, NPU0_ATSD(4) },
 		    { "bridge1-2", 5, NPU0_ATSD(5) } } },
-		{ "gpu2", 0x404000000000, 0x24000000000, "npu1-phb",
+		{ "gpu2", 0x240000000000, 0xc0000000000, "npu1-phb",
 		  { { "bridge2-0", 0, NPU1_ATSD(0) },
 		    { "bridge2-1", 1, NPU1_ATSD(1) },
 		    { "bridge2-2", 2, NPU1_ATSD(2) } } },
-		{ "gpu3", 0x406000000000, 0x26000000000, "npu1-phb",
+		{ "gpu3", 0x242000000000, 0xc2000000000, "npu1-phb",
 		  { { "bridge3-0", 3, NPU1_ATSD(3) },
 		    { "bridge3-1", 4, NPU1_ATSD(4) },
 		    { "bridge3-2", 5, NPU1_ATSD(5) } } },
@@ -81,7 +89,10 @@ static const struct topology redbud = {
 	.cut = { 0x150000, 0x150000, 0x150000, 0x150000 },
 };
 
-/* Sequoia: three GPUs per chip, two links each (0-1, 2-3 and 4-5). */
+/*
+ * Sequoia: three GPUs per chip, two links each (0-1, 2-3 and 4-5), GPU RAM
+ * and TGT as on Redbud.
+ */
 static const struct topology sequoia = {
 	.root = "/kunit-nvlink2-sequoia",
 	.link_speed = 0x8,
@@ -89,22 +100,22 @@ static const struct topology sequoia = {
 	.nr_bridges = 2,
 	.gpus_per_npu = 3,
 	.gpus = {
-		{ "gpu0", 0x400000000000, 0x20000000000, "npu0-phb",
+		{ "gpu0", 0x40000000000, 0x40000000000, "npu0-phb",
 		  { { "bridge0-0", 0, NPU0_ATSD(0) },
 		    { "bridge0-1", 1, NPU0_ATSD(1) } } },
-		{ "gpu1", 0x402000000000, 0x22000000000, "npu0-phb",
+		{ "gpu1", 0x42000000000, 0x42000000000, "npu0-phb",
 		  { { "bridge1-0", 2, NPU0_ATSD(2) },
 		    { "bridge1-1", 3, NPU0_ATSD(3) } } },
-		{ "gpu2", 0x404000000000, 0x24000000000, "npu0-phb",
+		{ "gpu2", 0x44000000000, 0x44000000000, "npu0-phb",
 		  { { "bridge2-0", 4, NPU0_ATSD(4) },
 		    { "bridge2-1", 5, NPU0_ATSD(5) } } },
-		{ "gpu3", 0x406000000000, 0x26000000000, "npu1-phb",
+		{ "gpu3", 0x240000000000, 0xc0000000000, "npu1-phb",
 		  { { "bridge3-0", 0, NPU1_ATSD(0) },
 		    { "bridge3-1", 1, NPU1_ATSD(1) } } },
-		{ "gpu4", 0x408000000000, 0x28000000000, "npu1-phb",
+		{ "gpu4", 0x242000000000, 0xc2000000000, "npu1-phb",
 		  { { "bridge4-0", 2, NPU1_ATSD(2) },
 		    { "bridge4-1", 3, NPU1_ATSD(3) } } },
-		{ "gpu5", 0x40a000000000, 0x2a000000000, "npu1-phb",
+		{ "gpu5", 0x244000000000, 0xc4000000000, "npu1-phb",
 		  { { "bridge5-0", 4, NPU1_ATSD(4) },
 		    { "bridge5-1", 5, NPU1_ATSD(5) } } },
 	},
@@ -165,7 +176,7 @@ static void check_roles(struct kunit *test, const struct topology *t)
 			pnv_nvlink2_of_role(tnode(test, t->root, "npu1-link5")));
 	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_NONE,
 			pnv_nvlink2_of_role(tnode(test, t->root,
-						  "memory@400000000000")));
+						  "memory@40000000000")));
 }
 
 static void check_gpu_of_bridge(struct kunit *test, const struct topology *t)
@@ -574,10 +585,20 @@ static void tgt_missing(struct kunit *test)
 				 tnode(test, BROKEN, "phb-no-atsd"), -EINVAL);
 }
 
+/* skiboot gives no ibm,nvlink-speed when HDAT has none: 0, unknown. */
 static void link_speed_missing(struct kunit *test)
 {
-	expect_bridge_info_fails(test, broken(test, "nospeed-bridge"),
-				 tnode(test, BROKEN, "phb-no-atsd"), -EINVAL);
+	struct device_node *bridge = broken(test, "nospeed-bridge");
+	struct pnv_nvlink2_bridge_info info;
+
+	memset(&info, 0x5a, sizeof(info));
+	KUNIT_EXPECT_EQ(test, 0,
+			pnv_nvlink2_of_bridge_info(bridge,
+						   tnode(test, BROKEN, "phb-no-atsd"),
+						   &info));
+	KUNIT_EXPECT_EQ(test, 0, info.link_speed);
+	KUNIT_EXPECT_EQ(test, 0x20000000000ULL, info.tgt);
+	KUNIT_EXPECT_EQ(test, 3, info.link_index);
 }
 
 static void link_speed_garbage(struct kunit *test)
@@ -658,6 +679,35 @@ static void link_mask_unusual_peers(struct kunit *test)
 	/* With good-gpu too: link 5 stays. */
 	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_of_link_mask(gpu, group, 3, &mask));
 	KUNIT_EXPECT_EQ(test, 0x1a0000, mask);
+}
+
+/*
+ * A Sequoia chip without GPU2: links 2 and 3 of GPU0 and GPU1, to GPU2, are
+ * unwired (0 in ibm,nvlink-peers). They are cut whatever the group, and
+ * the links to the GPU's own bridges, 1 and 5, stay.
+ */
+static void link_mask_unwired_peer(struct kunit *test)
+{
+	struct device_node *gpu0 = broken(test, "unwired-gpu0");
+	struct device_node *gpu1 = tnode(test, BROKEN, "unwired-gpu1");
+	const struct device_node *group[2] = { gpu0, gpu1 };
+	u32 mask;
+
+	/* Alone: links 0 and 4 to GPU1 and 2, 3 unwired: bits 16, 18-20. */
+	mask = 0xdead;
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_of_link_mask(gpu0, group, 1, &mask));
+	KUNIT_EXPECT_EQ(test, 0x1d0000, mask);
+	mask = 0xdead;
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_of_isolation(gpu0, &mask));
+	KUNIT_EXPECT_EQ(test, 0x1d0000, mask);
+
+	/* With all the GPUs of the chip: only links 2 and 3, bits 18-19. */
+	mask = 0xdead;
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_of_link_mask(gpu0, group, 2, &mask));
+	KUNIT_EXPECT_EQ(test, 0x0c0000, mask);
+	mask = 0xdead;
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_of_link_mask(gpu1, group, 2, &mask));
+	KUNIT_EXPECT_EQ(test, 0x0c0000, mask);
 }
 
 /*
@@ -801,6 +851,7 @@ static struct kunit_case nvlink2_test_cases[] = {
 	KUNIT_CASE(atsd_absent),
 	KUNIT_CASE(atsd_malformed),
 	KUNIT_CASE(link_mask_unusual_peers),
+	KUNIT_CASE(link_mask_unwired_peer),
 	KUNIT_CASE(isolation_fails_closed),
 	KUNIT_CASE(v100_cut_links_sequence),
 	KUNIT_CASE(v100_cut_links_dead_gpu),

@@ -18,34 +18,48 @@
  *   pair bridges with GPUs, and the speed of the link;
  * - the GPU's NVLink translation bound to the guest's partition.
  *
- * The platform (arch/powerpc/platforms/powernv/npu-nvlink.c) reads all of
- * it from the device tree; which part a function plays comes from there
- * too, not from its PCI id. A function with no NVLink2 part is handled
- * exactly as vfio-pci would.
+ * The platform (arch/powerpc/platforms/powernv/npu-nvlink*.c) reads the
+ * facts from the device tree, says which part a function plays, binds the
+ * GPU to partitions and keeps, with the GPU, what must outlive an open of
+ * it. A function with no NVLink2 part is handled as vfio-pci would.
+ *
+ * What the GPU RAM region guarantees:
+ *
+ * - Only the mm that mapped it reaches it. The mapping is registered with
+ *   the sPAPR TCE IOMMU as device memory of that mm for as long as the
+ *   mapping lives; a registration that DMA mappings keep alive after that
+ *   keeps every other mm from opening the GPU until they are gone.
+ * - Its mappings are revoked, and faults refused (SIGBUS), while the GPU
+ *   or one of its bridges resets, when a bridge is disabled (firmware then
+ *   fences the GPU RAM), and while the GPU is in a low-power state. After
+ *   a reset a mapping comes back on the next fault once the GPU answers
+ *   config cycles again; whether its links are trained again is for the
+ *   GPU's driver to know, not the host.
+ * - Memory decode does not gate it. GPU RAM is reached through the NPU2,
+ *   not through the GPU's BARs, and a VMM maps it as guest RAM: guests
+ *   clear PCI_COMMAND_MEMORY to size BARs, and QEMU clears it at every
+ *   reset, and neither may cut the guest off its RAM (v5.x never did).
  */
 
 #include <linux/io.h>
+#include <linux/list.h>
+#include <linux/memory-failure.h>
 #include <linux/mm.h>
-#include <linux/mmu_context.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
 #include <linux/pci.h>
-#include <linux/sched/mm.h>
+#include <linux/rwsem.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vfio_pci_core.h>
 #include <kunit/visibility.h>
 #include <asm/pnv-pci.h>
-#include <asm/reg.h>
-#if IS_ENABLED(CONFIG_KVM_BOOK3S_HV_POSSIBLE)
-#include <linux/kvm_host.h>
-#endif
 
 #include "nvlink2.h"
 
 #define CREATE_TRACE_POINTS
-#include "../trace.h"
+#include "trace.h"
 
 /* The ATSD register of a link: one 64 KiB page of NPU2 MMIO. */
 #define NVLINK2_ATSD_SIZE	SZ_64K
@@ -64,24 +78,45 @@ struct nvlink2_vfio_pci_device {
 		struct pnv_nvlink2_gpu_info gpu;	/* GPU role */
 		struct pnv_nvlink2_bridge_info bridge;	/* bridge role */
 	};
-	/* Protects @mm, @mem and @mem_left. */
-	struct mutex lock;
-	/* The mm that mapped GPU RAM, held with mmgrab() while registered. */
-	struct mm_struct *mm;
-	/* The one mapping of an open, preregistered as device memory in @mm. */
-	struct mm_iommu_table_group_mem_t *mem;
-	/* @mem outlived the open that made it: it was still mapped for DMA. */
-	bool mem_left;
-	/* The GPU is bound to the partition of the guest that opened it. */
-	bool lpar_bound;
+
+	/*
+	 * GPU role. Faults and reads and writes of GPU RAM hold @ram_gate
+	 * for reading (after memory_lock), revocations for writing. Under
+	 * it, @ram_resets counts the resets of the GPU and of its bridges
+	 * in progress, and @ram_checked says whether the GPU answered since
+	 * the last revocation.
+	 */
+	struct rw_semaphore ram_gate;
+	unsigned int ram_resets;
+	bool ram_checked;
+	/* The region index of the GPU RAM, while the GPU is open. */
+	unsigned int ram_index;
+	/* Where memory failures of GPU RAM find its mappings. */
+	struct pfn_address_space ram_pfn_space;
+	bool ram_pfn_space_registered;
+	/* In nvlink2_gpus, for the bridges to find. */
+	struct list_head gpu_node;
+
 	/* Bridge role: its ATSD register, mapped while the device is open. */
 	void __iomem *atsd;
 };
+
+/* The GPUs bound to this driver. */
+static LIST_HEAD(nvlink2_gpus);
+static DEFINE_MUTEX(nvlink2_gpus_lock);
+
+static const struct vfio_device_ops nvlink2_gpu_ops;
+static const struct vfio_device_ops nvlink2_bridge_ops;
 
 static struct nvlink2_vfio_pci_device *
 to_nvdev(struct vfio_pci_core_device *vdev)
 {
 	return container_of(vdev, struct nvlink2_vfio_pci_device, core_device);
+}
+
+static struct vfio_pci_core_device *nvlink2_core(struct vfio_device *core_vdev)
+{
+	return container_of(core_vdev, struct vfio_pci_core_device, vdev);
 }
 
 /**
@@ -93,11 +128,11 @@ to_nvdev(struct vfio_pci_core_device *vdev)
  * Return: the bytes to transfer, up to the end of the region; -EINVAL if
  * @pos is at or past the end.
  */
-VISIBLE_IF_KUNIT ssize_t nvlink2_rw_len(loff_t pos, size_t count, size_t size)
+VISIBLE_IF_KUNIT ssize_t nvlink2_rw_len(u64 pos, size_t count, u64 size)
 {
-	if (pos < 0 || pos >= size)
+	if (pos >= size)
 		return -EINVAL;
-	return min_t(size_t, count, size - pos);
+	return min_t(u64, count, size - pos);
 }
 EXPORT_SYMBOL_IF_KUNIT(nvlink2_rw_len);
 
@@ -124,6 +159,28 @@ VISIBLE_IF_KUNIT bool nvlink2_fault_pfn(struct vm_area_struct *vma,
 	return is_aligned_for_order(vma, addr, *pfn, order);
 }
 EXPORT_SYMBOL_IF_KUNIT(nvlink2_fault_pfn);
+
+/**
+ * nvlink2_pfn_to_pgoff() - The file offset at which a mapping maps a pfn
+ * @vma: a mapping of the NVLINK2_RAM region
+ * @pfn: a page frame of GPU RAM
+ * @ram_base: physical address of the GPU RAM window
+ * @pgoff: set to the page offset in the device file that maps @pfn
+ *
+ * Return: 0; -EFAULT if @pfn lies before the part of the region @vma maps.
+ */
+VISIBLE_IF_KUNIT int nvlink2_pfn_to_pgoff(struct vm_area_struct *vma,
+					  unsigned long pfn, u64 ram_base,
+					  pgoff_t *pgoff)
+{
+	pgoff_t first = vma->vm_pgoff & NVLINK2_PGOFF_MASK;
+
+	if (pfn < PHYS_PFN(ram_base) + first)
+		return -EFAULT;
+	*pgoff = vma->vm_pgoff + (pfn - PHYS_PFN(ram_base) - first);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(nvlink2_pfn_to_pgoff);
 
 /**
  * nvlink2_add_tgt_cap() - Add the SSATGT capability to a region's info
@@ -165,24 +222,110 @@ VISIBLE_IF_KUNIT int nvlink2_add_lnkspd_cap(struct vfio_info_cap *caps,
 EXPORT_SYMBOL_IF_KUNIT(nvlink2_add_lnkspd_cap);
 
 /*
- * GPU RAM.
+ * GPU RAM revocation.
  *
- * Reads and writes map only the page they touch, for as long as they copy
- * it, through a bounce page, so that no user fault happens with
- * memory_lock held: a long-lived cacheable kernel mapping of GPU RAM would
+ * The core revokes the mappings of device regions with those of the BARs
+ * when VFIO resets the GPU or puts it in a low-power state, under
+ * memory_lock. Resets that VFIO does not make (sysfs, an EEH recovery)
+ * and the resets and disabling of the bridges, which are other devices,
+ * come through here: reset_prepare()/reset_done() of the GPU and of its
+ * bridges, and the closing of a bridge.
+ */
+static void nvlink2_ram_zap(struct nvlink2_vfio_pci_device *nvdev)
+{
+	struct vfio_pci_core_device *vdev = &nvdev->core_device;
+	loff_t start = VFIO_PCI_INDEX_TO_OFFSET(nvdev->ram_index);
+
+	lockdep_assert_held_write(&nvdev->ram_gate);
+	if (nvdev->ram_index)
+		unmap_mapping_range(vdev->vdev.inode->i_mapping, start,
+				    VFIO_PCI_INDEX_TO_OFFSET(1), true);
+	nvdev->ram_checked = false;
+}
+
+/* A reset of the GPU or of a bridge begins: revoke, and refuse faults. */
+static void nvlink2_ram_reset_begin(struct nvlink2_vfio_pci_device *nvdev)
+{
+	guard(rwsem_write)(&nvdev->ram_gate);
+	nvdev->ram_resets++;
+	nvlink2_ram_zap(nvdev);
+}
+
+static void nvlink2_ram_reset_end(struct nvlink2_vfio_pci_device *nvdev)
+{
+	/* A bridge may have begun its reset before the GPU was bound. */
+	guard(rwsem_write)(&nvdev->ram_gate);
+	if (nvdev->ram_resets)
+		nvdev->ram_resets--;
+}
+
+static void nvlink2_ram_revoke(struct nvlink2_vfio_pci_device *nvdev)
+{
+	guard(rwsem_write)(&nvdev->ram_gate);
+	nvlink2_ram_zap(nvdev);
+}
+
+/*
+ * Call @fn on the GPU at the other end of @bridge, if this driver has it.
+ * The lock keeps the GPU's driver data while @fn runs.
+ */
+static void nvlink2_bridge_to_gpu(struct pci_dev *bridge,
+				  void (*fn)(struct nvlink2_vfio_pci_device *))
+{
+	struct nvlink2_vfio_pci_device *nvdev;
+	struct pci_dev *gpu = pnv_nvlink2_get_gpu(bridge);
+
+	if (!gpu)
+		return;
+	scoped_guard(mutex, &nvlink2_gpus_lock) {
+		list_for_each_entry(nvdev, &nvlink2_gpus, gpu_node)
+			if (nvdev->core_device.pdev == gpu)
+				fn(nvdev);
+	}
+	pci_dev_put(gpu);
+}
+
+/*
+ * Whether GPU RAM may be touched now: not while the GPU or one of its
+ * bridges resets, nor in a low-power state, and, after a revocation, only
+ * once the GPU answers config cycles again.
+ */
+static bool nvlink2_ram_usable(struct nvlink2_vfio_pci_device *nvdev)
+{
+	struct vfio_pci_core_device *vdev = &nvdev->core_device;
+
+	lockdep_assert_held_read(&vdev->memory_lock);
+	lockdep_assert_held_read(&nvdev->ram_gate);
+
+	if (vdev->pm_runtime_engaged || vdev->pdev->current_state >= PCI_D3hot)
+		return false;
+	if (nvdev->ram_resets)
+		return false;
+	if (!READ_ONCE(nvdev->ram_checked)) {
+		if (!pci_device_is_present(vdev->pdev))
+			return false;
+		WRITE_ONCE(nvdev->ram_checked, true);
+	}
+	return true;
+}
+
+/*
+ * GPU RAM reads and writes map only the page they touch, for as long as
+ * they copy it, through a bounce page, so that no user fault happens with
+ * the locks held: a long-lived cacheable kernel mapping of GPU RAM would
  * let the CPU prefetch from it before the links are trained, which raises
  * HMIs.
  */
-/* Copy @n bytes between @bounce and GPU RAM at @phys, within one page. */
-static int nvlink2_ram_copy(struct vfio_pci_core_device *vdev,
+static int nvlink2_ram_copy(struct nvlink2_vfio_pci_device *nvdev,
 			    phys_addr_t phys, void *bounce, size_t n,
 			    bool iswrite)
 {
 	size_t off = offset_in_page(phys);
 	void *va;
 
-	guard(rwsem_read)(&vdev->memory_lock);
-	if (!__vfio_pci_memory_enabled(vdev))
+	guard(rwsem_read)(&nvdev->core_device.memory_lock);
+	guard(rwsem_read)(&nvdev->ram_gate);
+	if (!nvlink2_ram_usable(nvdev))
 		return -EIO;
 	va = memremap(phys - off, PAGE_SIZE, MEMREMAP_WB);
 	if (!va)
@@ -200,7 +343,7 @@ static ssize_t nvlink2_ram_rw(struct vfio_pci_core_device *vdev,
 			      bool iswrite)
 {
 	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(vdev);
-	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
 	ssize_t len = nvlink2_rw_len(pos, count, nvdev->gpu.ram_size);
 	ssize_t done = 0;
 	void *bounce;
@@ -221,7 +364,7 @@ static ssize_t nvlink2_ram_rw(struct vfio_pci_core_device *vdev,
 			ret = -EFAULT;
 			break;
 		}
-		ret = nvlink2_ram_copy(vdev, phys, bounce, n, iswrite);
+		ret = nvlink2_ram_copy(nvdev, phys, bounce, n, iswrite);
 		if (ret)
 			break;
 		if (!iswrite && copy_to_user(buf + done, bounce, n)) {
@@ -238,31 +381,53 @@ static ssize_t nvlink2_ram_rw(struct vfio_pci_core_device *vdev,
 	return done;
 }
 
+static vm_fault_t nvlink2_ram_insert(struct vm_fault *vmf, unsigned long pfn,
+				     unsigned int order)
+{
+	if (!order)
+		return vmf_insert_pfn(vmf->vma, vmf->address, pfn);
+	if (IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) && order == PMD_ORDER)
+		return vmf_insert_pfn_pmd(vmf, pfn, false);
+	if (IS_ENABLED(CONFIG_ARCH_SUPPORTS_PUD_PFNMAP) && order == PUD_ORDER)
+		return vmf_insert_pfn_pud(vmf, pfn, false);
+	return VM_FAULT_FALLBACK;
+}
+
 static vm_fault_t nvlink2_ram_huge_fault(struct vm_fault *vmf,
 					 unsigned int order)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct nvlink2_vfio_pci_device *nvdev = vma->vm_private_data;
 	struct vfio_pci_core_device *vdev = &nvdev->core_device;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
 	unsigned long pfn;
-	vm_fault_t ret;
 
 	if (!nvlink2_fault_pfn(vma, vmf->address, order, nvdev->gpu.ram_base,
 			       &pfn))
 		return VM_FAULT_FALLBACK;
 
-	/* Refused (SIGBUS) while memory is off or the GPU is in reset. */
-	scoped_guard(rwsem_read, &vdev->memory_lock)
-		ret = vfio_pci_vmf_insert_pfn(vdev, vmf, pfn, order);
+	scoped_guard(rwsem_read, &vdev->memory_lock) {
+		guard(rwsem_read)(&nvdev->ram_gate);
+		if (nvlink2_ram_usable(nvdev))
+			ret = nvlink2_ram_insert(vmf, pfn, order);
+	}
 
-	trace_vfio_pci_nvgpu_mmap_fault(vdev->pdev, PFN_PHYS(pfn),
-					vmf->address, ret);
+	trace_nvlink2_ram_fault(vdev->pdev, vmf->address, PFN_PHYS(pfn), order,
+				ret);
 	return ret;
 }
 
 static vm_fault_t nvlink2_ram_fault(struct vm_fault *vmf)
 {
 	return nvlink2_ram_huge_fault(vmf, 0);
+}
+
+/* The registration with the IOMMU lives as long as the mapping. */
+static void nvlink2_ram_vm_close(struct vm_area_struct *vma)
+{
+	struct nvlink2_vfio_pci_device *nvdev = vma->vm_private_data;
+
+	pnv_nvlink2_ram_unregister(nvdev->core_device.pdev, vma->vm_start);
 }
 
 /*
@@ -280,6 +445,7 @@ static int nvlink2_ram_mremap(struct vm_area_struct *vma)
 }
 
 static const struct vm_operations_struct nvlink2_ram_vm_ops = {
+	.close = nvlink2_ram_vm_close,
 	.fault = nvlink2_ram_fault,
 #ifdef CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP
 	.huge_fault = nvlink2_ram_huge_fault,
@@ -289,32 +455,10 @@ static const struct vm_operations_struct nvlink2_ram_vm_ops = {
 };
 
 /*
- * Undo the registration of the GPU RAM mapping. mm_iommu_put() refuses with
- * -EBUSY while the sPAPR TCE IOMMU or KVM still map part of it for DMA: the
- * registration then stays, with its mm, until a later try finds it unmapped.
- */
-static long nvlink2_ram_unregister(struct nvlink2_vfio_pci_device *nvdev)
-{
-	long ret;
-
-	lockdep_assert_held(&nvdev->lock);
-	if (!nvdev->mem)
-		return 0;
-
-	ret = mm_iommu_put(nvdev->mm, nvdev->mem);
-	if (ret)
-		return ret;
-	mmdrop(nvdev->mm);
-	nvdev->mm = NULL;
-	nvdev->mem = NULL;
-	nvdev->mem_left = false;
-	return 0;
-}
-
-/*
- * One mapping per open, inserted page by page on fault. It is registered
- * as device memory of the mm (mm_iommu_newdev()), which lets the sPAPR TCE
- * IOMMU and KVM map it for DMA without pinning struct pages it has not.
+ * One mapping at a time, inserted on fault. The platform registers it as
+ * device memory of the mm (mm_iommu_newdev()), which lets the sPAPR TCE
+ * IOMMU and KVM map it for DMA without the struct pages it has not. A
+ * fork does not copy it: the registration is of this mm only.
  */
 static int nvlink2_ram_mmap(struct vfio_pci_core_device *vdev,
 			    struct vfio_pci_region *region,
@@ -322,53 +466,52 @@ static int nvlink2_ram_mmap(struct vfio_pci_core_device *vdev,
 {
 	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(vdev);
 	u64 offset = PFN_PHYS(vma->vm_pgoff & NVLINK2_PGOFF_MASK);
-	u64 len = vma->vm_end - vma->vm_start;
-	struct mm_iommu_table_group_mem_t *mem;
-	u64 end;
-	long ret;
+	u64 len, end;
+	int ret;
 
-	if (check_add_overflow(offset, len, &end) || end > region->size)
+	if (check_sub_overflow(vma->vm_end, vma->vm_start, &len) ||
+	    check_add_overflow(offset, len, &end))
+		return -EOVERFLOW;
+	if (end > region->size)
 		return -EINVAL;
 
-	guard(mutex)(&nvdev->lock);
-	/* Left by an earlier open of this mm: gone once it is DMA-unmapped. */
-	if (nvdev->mem_left)
-		nvlink2_ram_unregister(nvdev);
-	if (nvdev->mem)
-		return -EBUSY;
-
-	ret = mm_iommu_newdev(current->mm, vma->vm_start, vma_pages(vma),
-			      nvdev->gpu.ram_base + offset, &mem);
-	trace_vfio_pci_nvgpu_mmap(vdev->pdev, nvdev->gpu.ram_base + offset,
-				  vma->vm_start, len, ret);
+	ret = pnv_nvlink2_ram_register(vdev->pdev, vma->vm_start, len,
+				       nvdev->gpu.ram_base + offset);
+	trace_nvlink2_ram_mmap(vdev->pdev, vma->vm_start,
+			       nvdev->gpu.ram_base + offset, len, ret);
 	if (ret)
 		return ret;
 
-	nvdev->mem = mem;
-	nvdev->mm = current->mm;
-	mmgrab(nvdev->mm);
-
 	/* GPU RAM is coherent memory: the default, cacheable protection. */
-	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
+			  VM_DONTCOPY);
 	vma->vm_ops = &nvlink2_ram_vm_ops;
 	vma->vm_private_data = nvdev;
 	return 0;
+}
+
+/* Where a memory failure of GPU RAM finds the mappings to kill. */
+static int nvlink2_ram_pfn_to_vma_pgoff(struct vm_area_struct *vma,
+					unsigned long pfn, pgoff_t *pgoff)
+{
+	struct nvlink2_vfio_pci_device *nvdev;
+
+	if (vma->vm_ops != &nvlink2_ram_vm_ops)
+		return -EINVAL;
+	nvdev = vma->vm_private_data;
+	return nvlink2_pfn_to_pgoff(vma, pfn, nvdev->gpu.ram_base, pgoff);
 }
 
 static void nvlink2_ram_release(struct vfio_pci_core_device *vdev,
 				struct vfio_pci_region *region)
 {
 	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(vdev);
-	long ret;
 
-	guard(mutex)(&nvdev->lock);
-	ret = nvlink2_ram_unregister(nvdev);
-	if (ret) {
-		nvdev->mem_left = true;
-		pci_warn(vdev->pdev,
-			 "GPU RAM still mapped for DMA at close (%ld): only its mm can open the GPU until it is unmapped\n",
-			 ret);
+	if (nvdev->ram_pfn_space_registered) {
+		unregister_pfn_address_space(&nvdev->ram_pfn_space);
+		nvdev->ram_pfn_space_registered = false;
 	}
+	nvdev->ram_index = 0;
 }
 
 static int nvlink2_ram_add_capability(struct vfio_pci_core_device *vdev,
@@ -386,58 +529,25 @@ static const struct vfio_pci_regops nvlink2_ram_regops = {
 };
 
 /*
- * Bind the GPU's NVLink translation to the partition of the guest that
- * opened it. The VMM must have added the group to the KVM-VFIO device
- * before opening the device: only then does the device have a KVM.
+ * The GPU RAM region, and the registration of its page frames for memory
+ * failures: a poisoned page of GPU RAM then kills the processes that map
+ * it (SIGBUS) rather than going unhandled. Without CONFIG_MEMORY_FAILURE
+ * there is nothing to register.
  */
-static int nvlink2_gpu_bind_kvm(struct nvlink2_vfio_pci_device *nvdev)
+static int nvlink2_ram_region_init(struct nvlink2_vfio_pci_device *nvdev)
 {
-#if IS_ENABLED(CONFIG_KVM_BOOK3S_HV_POSSIBLE)
 	struct vfio_pci_core_device *vdev = &nvdev->core_device;
-	struct kvm *kvm = vdev->vdev.kvm;
+	struct pfn_address_space *space = &nvdev->ram_pfn_space;
 	int ret;
 
-	if (!kvm)
-		return 0;
-	/* Only HV guests have a partition of their own (LPID 0 is the host). */
-	if (!kvm->arch.lpid) {
-		pci_info(vdev->pdev, "the guest has no partition of its own (not KVM HV), GPU not bound to it\n");
-		return 0;
-	}
-	ret = pnv_nvlink2_map_lpar(vdev->pdev, kvm->arch.lpid,
-				   MSR_DR | MSR_PR);
-	if (ret == -ENODEV) {
-		pci_info(vdev->pdev, "no NPU2 behind the GPU, nothing to bind to the guest\n");
-		return 0;
-	}
-	if (ret)
+	space->node.start = PHYS_PFN(nvdev->gpu.ram_base);
+	space->node.last = PHYS_PFN(nvdev->gpu.ram_base + nvdev->gpu.ram_size) - 1;
+	space->mapping = vdev->vdev.inode->i_mapping;
+	space->pfn_to_vma_pgoff = nvlink2_ram_pfn_to_vma_pgoff;
+	ret = register_pfn_address_space(space);
+	if (ret && ret != -EOPNOTSUPP)
 		return ret;
-	nvdev->lpar_bound = true;
-#endif
-	return 0;
-}
-
-static int nvlink2_gpu_open_device(struct vfio_device *core_vdev)
-{
-	struct vfio_pci_core_device *vdev =
-		container_of(core_vdev, struct vfio_pci_core_device, vdev);
-	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(vdev);
-	int ret;
-
-	/*
-	 * GPU RAM that an earlier open left mapped for DMA stays with that
-	 * mm: nobody else gets the GPU before those mappings are gone.
-	 */
-	scoped_guard(mutex, &nvdev->lock) {
-		if (nvlink2_ram_unregister(nvdev) && nvdev->mm != current->mm) {
-			pci_warn(vdev->pdev, "GPU RAM still mapped for DMA by its previous user, not opened\n");
-			return -EBUSY;
-		}
-	}
-
-	ret = vfio_pci_core_enable(vdev);
-	if (ret)
-		return ret;
+	nvdev->ram_pfn_space_registered = !ret;
 
 	ret = vfio_pci_core_register_dev_region(vdev, VFIO_REGION_TYPE_PCI_VENDOR_TYPE |
 						PCI_VENDOR_ID_NVIDIA,
@@ -445,33 +555,60 @@ static int nvlink2_gpu_open_device(struct vfio_device *core_vdev)
 						&nvlink2_ram_regops,
 						nvdev->gpu.ram_size,
 						NVLINK2_REGION_FLAGS, nvdev);
-	if (!ret)
-		ret = nvlink2_gpu_bind_kvm(nvdev);
 	if (ret) {
-		vfio_pci_core_disable(vdev);
+		nvlink2_ram_release(vdev, NULL);
 		return ret;
 	}
+	nvdev->ram_index = VFIO_PCI_NUM_REGIONS + vdev->num_regions - 1;
+
+	guard(rwsem_write)(&nvdev->ram_gate);
+	nvdev->ram_checked = false;
+	return 0;
+}
+
+static int nvlink2_gpu_open_device(struct vfio_device *core_vdev)
+{
+	struct vfio_pci_core_device *vdev = nvlink2_core(core_vdev);
+	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(vdev);
+	int ret;
+
+	/*
+	 * Refused while the GPU RAM is still reachable through DMA mappings
+	 * that another mm made, or while the GPU is still bound to the
+	 * partition of a guest it was passed to before.
+	 */
+	ret = pnv_nvlink2_gpu_claim(vdev->pdev);
+	if (ret)
+		return ret;
+
+	ret = vfio_pci_core_enable(vdev);
+	if (ret)
+		return ret;
+
+	ret = nvlink2_ram_region_init(nvdev);
+	if (ret)
+		goto disable;
+
+	/* The device has a KVM if the VMM added the group to one first. */
+	ret = pnv_nvlink2_bind_guest(vdev->pdev, core_vdev->kvm);
+	if (ret)
+		goto disable;
 
 	vfio_pci_core_finish_enable(vdev);
 	return 0;
+
+disable:
+	vfio_pci_core_disable(vdev);
+	return ret;
 }
 
 static void nvlink2_gpu_close_device(struct vfio_device *core_vdev)
 {
-	struct vfio_pci_core_device *vdev =
-		container_of(core_vdev, struct vfio_pci_core_device, vdev);
-	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(vdev);
-	int ret;
+	struct vfio_pci_core_device *vdev = nvlink2_core(core_vdev);
 
 	/* Unbound once the GPU no longer masters the bus and was reset. */
 	vfio_pci_core_close_device(core_vdev);
-	if (nvdev->lpar_bound) {
-		ret = pnv_nvlink2_unmap_lpar(vdev->pdev);
-		if (ret)
-			pci_warn(vdev->pdev, "unbinding from the guest's partition failed (%d)\n",
-				 ret);
-		nvdev->lpar_bound = false;
-	}
+	pnv_nvlink2_unbind_guest(vdev->pdev);
 }
 
 /*
@@ -483,7 +620,7 @@ static ssize_t nvlink2_atsd_rw(struct vfio_pci_core_device *vdev,
 			       bool iswrite)
 {
 	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(vdev);
-	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
 	ssize_t len;
 
 	len = nvlink2_rw_len(pos, count, nvdev->atsd ? NVLINK2_ATSD_SIZE : 0);
@@ -534,8 +671,8 @@ static int nvlink2_atsd_mmap(struct vfio_pci_core_device *vdev,
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vma->vm_ops = &nvlink2_atsd_vm_ops;
 	vma->vm_private_data = nvdev;
-	trace_vfio_pci_npu2_mmap(vdev->pdev, nvdev->bridge.atsd, vma->vm_start,
-				 len, 0);
+	trace_nvlink2_atsd_mmap(vdev->pdev, vma->vm_start, nvdev->bridge.atsd,
+				len, 0);
 	return 0;
 }
 
@@ -572,8 +709,7 @@ static const struct vfio_pci_regops nvlink2_atsd_regops = {
 
 static int nvlink2_bridge_open_device(struct vfio_device *core_vdev)
 {
-	struct vfio_pci_core_device *vdev =
-		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+	struct vfio_pci_core_device *vdev = nvlink2_core(core_vdev);
 	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(vdev);
 	size_t size = 0;
 	int ret;
@@ -613,11 +749,20 @@ disable:
 	return ret;
 }
 
+/*
+ * Closing a bridge disables it, and firmware then fences the GPU RAM:
+ * the GPU's mappings go first.
+ */
+static void nvlink2_bridge_close_device(struct vfio_device *core_vdev)
+{
+	nvlink2_bridge_to_gpu(nvlink2_core(core_vdev)->pdev, nvlink2_ram_revoke);
+	vfio_pci_core_close_device(core_vdev);
+}
+
 /* A function with no NVLink2 part: vfio-pci's open. */
 static int nvlink2_plain_open_device(struct vfio_device *core_vdev)
 {
-	struct vfio_pci_core_device *vdev =
-		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+	struct vfio_pci_core_device *vdev = nvlink2_core(core_vdev);
 	int ret;
 
 	ret = vfio_pci_core_enable(vdev);
@@ -630,60 +775,81 @@ static int nvlink2_plain_open_device(struct vfio_device *core_vdev)
 
 static int nvlink2_init_dev(struct vfio_device *core_vdev)
 {
-	struct vfio_pci_core_device *vdev =
-		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(nvlink2_core(core_vdev));
 
-	mutex_init(&to_nvdev(vdev)->lock);
+	init_rwsem(&nvdev->ram_gate);
+	INIT_LIST_HEAD(&nvdev->gpu_node);
 	return vfio_pci_core_init_dev(core_vdev);
 }
 
-static void nvlink2_release_dev(struct vfio_device *core_vdev)
-{
-	struct vfio_pci_core_device *vdev =
-		container_of(core_vdev, struct vfio_pci_core_device, vdev);
-	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(vdev);
+/*
+ * The iommufd operations are there because vfio requires them when
+ * IOMMUFD is enabled; the PASID ones are left out, since only the device
+ * cdev reaches them and the sPAPR TCE IOMMU, which this driver depends
+ * on, excludes it.
+ */
+static const struct vfio_device_ops nvlink2_gpu_ops = {
+	.name		= "nvlink2-vfio-pci",
+	.init		= nvlink2_init_dev,
+	.release	= vfio_pci_core_release_dev,
+	.open_device	= nvlink2_gpu_open_device,
+	.close_device	= nvlink2_gpu_close_device,
+	.ioctl		= vfio_pci_core_ioctl,
+	.get_region_info_caps = vfio_pci_ioctl_get_region_info,
+	.device_feature	= vfio_pci_core_ioctl_feature,
+	.read		= vfio_pci_core_read,
+	.write		= vfio_pci_core_write,
+	.mmap		= vfio_pci_core_mmap,
+	.request	= vfio_pci_core_request,
+	.match		= vfio_pci_core_match,
+	.match_token_uuid = vfio_pci_core_match_token_uuid,
+	.bind_iommufd	= vfio_iommufd_physical_bind,
+	.unbind_iommufd	= vfio_iommufd_physical_unbind,
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+};
 
-	/* Nothing can try again later: a registration still busy is lost. */
-	scoped_guard(mutex, &nvdev->lock) {
-		if (nvlink2_ram_unregister(nvdev))
-			pci_warn(vdev->pdev, "GPU RAM still mapped for DMA as the driver lets the GPU go, its registration is leaked\n");
-	}
-	mutex_destroy(&nvdev->lock);
-	vfio_pci_core_release_dev(core_vdev);
-}
+static const struct vfio_device_ops nvlink2_bridge_ops = {
+	.name		= "nvlink2-vfio-pci",
+	.init		= nvlink2_init_dev,
+	.release	= vfio_pci_core_release_dev,
+	.open_device	= nvlink2_bridge_open_device,
+	.close_device	= nvlink2_bridge_close_device,
+	.ioctl		= vfio_pci_core_ioctl,
+	.get_region_info_caps = vfio_pci_ioctl_get_region_info,
+	.device_feature	= vfio_pci_core_ioctl_feature,
+	.read		= vfio_pci_core_read,
+	.write		= vfio_pci_core_write,
+	.mmap		= vfio_pci_core_mmap,
+	.request	= vfio_pci_core_request,
+	.match		= vfio_pci_core_match,
+	.match_token_uuid = vfio_pci_core_match_token_uuid,
+	.bind_iommufd	= vfio_iommufd_physical_bind,
+	.unbind_iommufd	= vfio_iommufd_physical_unbind,
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+};
 
-#define NVLINK2_VFIO_PCI_OPS(_open, _close)				\
-{									\
-	.name		= "nvlink2-vfio-pci",				\
-	.init		= nvlink2_init_dev,				\
-	.release	= nvlink2_release_dev,				\
-	.open_device	= _open,					\
-	.close_device	= _close,					\
-	.ioctl		= vfio_pci_core_ioctl,				\
-	.get_region_info_caps = vfio_pci_ioctl_get_region_info,		\
-	.device_feature	= vfio_pci_core_ioctl_feature,			\
-	.read		= vfio_pci_core_read,				\
-	.write		= vfio_pci_core_write,				\
-	.mmap		= vfio_pci_core_mmap,				\
-	.request	= vfio_pci_core_request,			\
-	.match		= vfio_pci_core_match,				\
-	.match_token_uuid = vfio_pci_core_match_token_uuid,		\
-	.bind_iommufd	= vfio_iommufd_physical_bind,			\
-	.unbind_iommufd	= vfio_iommufd_physical_unbind,			\
-	.attach_ioas	= vfio_iommufd_physical_attach_ioas,		\
-	.detach_ioas	= vfio_iommufd_physical_detach_ioas,		\
-	.pasid_attach_ioas = vfio_iommufd_physical_pasid_attach_ioas,	\
-	.pasid_detach_ioas = vfio_iommufd_physical_pasid_detach_ioas,	\
-}
-
-static const struct vfio_device_ops nvlink2_gpu_ops =
-	NVLINK2_VFIO_PCI_OPS(nvlink2_gpu_open_device, nvlink2_gpu_close_device);
-static const struct vfio_device_ops nvlink2_bridge_ops =
-	NVLINK2_VFIO_PCI_OPS(nvlink2_bridge_open_device,
-			     vfio_pci_core_close_device);
-static const struct vfio_device_ops nvlink2_plain_ops =
-	NVLINK2_VFIO_PCI_OPS(nvlink2_plain_open_device,
-			     vfio_pci_core_close_device);
+static const struct vfio_device_ops nvlink2_plain_ops = {
+	.name		= "nvlink2-vfio-pci",
+	.init		= nvlink2_init_dev,
+	.release	= vfio_pci_core_release_dev,
+	.open_device	= nvlink2_plain_open_device,
+	.close_device	= vfio_pci_core_close_device,
+	.ioctl		= vfio_pci_core_ioctl,
+	.get_region_info_caps = vfio_pci_ioctl_get_region_info,
+	.device_feature	= vfio_pci_core_ioctl_feature,
+	.read		= vfio_pci_core_read,
+	.write		= vfio_pci_core_write,
+	.mmap		= vfio_pci_core_mmap,
+	.request	= vfio_pci_core_request,
+	.match		= vfio_pci_core_match,
+	.match_token_uuid = vfio_pci_core_match_token_uuid,
+	.bind_iommufd	= vfio_iommufd_physical_bind,
+	.unbind_iommufd	= vfio_iommufd_physical_unbind,
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+};
 
 static const struct vfio_pci_device_ops nvlink2_vfio_pci_dev_ops = {
 	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
@@ -734,6 +900,11 @@ static int nvlink2_vfio_pci_probe(struct pci_dev *pdev,
 		vfio_put_device(&nvdev->core_device.vdev);
 		return ret;
 	}
+
+	if (ops == &nvlink2_gpu_ops) {
+		guard(mutex)(&nvlink2_gpus_lock);
+		list_add(&nvdev->gpu_node, &nvlink2_gpus);
+	}
 	return 0;
 }
 
@@ -741,9 +912,44 @@ static void nvlink2_vfio_pci_remove(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
 
+	scoped_guard(mutex, &nvlink2_gpus_lock)
+		list_del_init(&to_nvdev(vdev)->gpu_node);
 	vfio_pci_core_unregister_device(vdev);
 	vfio_put_device(&vdev->vdev);
 }
+
+/*
+ * Resets of the GPU, and of its bridges, which fence the GPU RAM: the PCI
+ * core calls these around every reset of a function it makes (function,
+ * slot and bus resets, from VFIO, sysfs or another driver).
+ */
+static void nvlink2_vfio_pci_reset_prepare(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
+	const struct vfio_device_ops *ops = vdev ? vdev->vdev.ops : NULL;
+
+	if (ops == &nvlink2_gpu_ops)
+		nvlink2_ram_reset_begin(to_nvdev(vdev));
+	else if (ops == &nvlink2_bridge_ops)
+		nvlink2_bridge_to_gpu(pdev, nvlink2_ram_reset_begin);
+}
+
+static void nvlink2_vfio_pci_reset_done(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
+	const struct vfio_device_ops *ops = vdev ? vdev->vdev.ops : NULL;
+
+	if (ops == &nvlink2_gpu_ops)
+		nvlink2_ram_reset_end(to_nvdev(vdev));
+	else if (ops == &nvlink2_bridge_ops)
+		nvlink2_bridge_to_gpu(pdev, nvlink2_ram_reset_end);
+}
+
+static const struct pci_error_handlers nvlink2_vfio_pci_err_handlers = {
+	.error_detected = vfio_pci_core_aer_err_detected,
+	.reset_prepare = nvlink2_vfio_pci_reset_prepare,
+	.reset_done = nvlink2_vfio_pci_reset_done,
+};
 
 static const struct pci_device_id nvlink2_vfio_pci_table[] = {
 	/* NVIDIA Tesla V100 SXM2 (GV100GL) */
@@ -761,7 +967,7 @@ static struct pci_driver nvlink2_vfio_pci_driver = {
 	.id_table = nvlink2_vfio_pci_table,
 	.probe = nvlink2_vfio_pci_probe,
 	.remove = nvlink2_vfio_pci_remove,
-	.err_handler = &vfio_pci_core_err_handlers,
+	.err_handler = &nvlink2_vfio_pci_err_handlers,
 	.driver_managed_dma = true,
 };
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests for the pure logic of nvlink2-vfio-pci: read and write
- * clamping, the order of the mapping a GPU RAM fault gets, and the
- * encoding of the region capabilities.
+ * clamping, the order of the mapping a GPU RAM fault gets, where a memory
+ * failure finds a page of GPU RAM in a mapping, and the encoding of the
+ * region capabilities.
  */
 
 #include <linux/mm.h>
@@ -29,12 +30,14 @@ static void rw_len_clamped(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 4, nvlink2_rw_len(SZ_64K - 4, SIZE_MAX, SZ_64K));
 }
 
-/* At or past the end, or before the start, is -EINVAL. */
+/* At or past the end is -EINVAL. */
 static void rw_len_outside(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, -EINVAL, nvlink2_rw_len(SZ_64K, 1, SZ_64K));
 	KUNIT_EXPECT_EQ(test, -EINVAL, nvlink2_rw_len(SZ_1M, 1, SZ_64K));
-	KUNIT_EXPECT_EQ(test, -EINVAL, nvlink2_rw_len(-1, 1, SZ_64K));
+	/* The largest offset a region can have (VFIO_PCI_OFFSET_MASK). */
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			nvlink2_rw_len(VFIO_PCI_OFFSET_MASK, 1, SZ_64K));
 	/* An empty region (a link without ATSD register) refuses all. */
 	KUNIT_EXPECT_EQ(test, -EINVAL, nvlink2_rw_len(0, 1, 0));
 }
@@ -92,19 +95,42 @@ static void fault_pud_fits_when_aligned(struct kunit *test)
 			pfn);
 }
 
-/* A huge mapping must not stick out of the VMA at either end. */
+/*
+ * A huge mapping must not stick out of the VMA at either end. The VMA
+ * starts one page before a PMD boundary and ends one page after the next
+ * one, and maps the region from the same offset in a PMD, so that the
+ * page frames of every PMD of the address space are aligned: only the
+ * edges of the VMA can refuse the first and the last PMD, and the one in
+ * between fits.
+ */
 static void fault_pmd_falls_back_at_vma_edges(struct kunit *test)
 {
+	unsigned long start = VA + PMD_SIZE - PAGE_SIZE;
 	struct vm_area_struct vma;
 	unsigned long pfn;
 
-	/* The VMA starts one page into a PMD: its first PMD does not fit. */
-	fake_vma(&vma, VA + PAGE_SIZE, MAP_LEN, 0);
-	KUNIT_EXPECT_FALSE(test, nvlink2_fault_pfn(&vma, VA + PAGE_SIZE,
+	fake_vma(&vma, start, PMD_SIZE + 2 * PAGE_SIZE,
+		 (PMD_SIZE - PAGE_SIZE) >> PAGE_SHIFT);
+
+	/*
+	 * The PMD at VA holds the first page of the VMA and the one before;
+	 * its page frame, computed from an address below the VMA, is of no
+	 * use, but aligned all the same.
+	 */
+	KUNIT_EXPECT_FALSE(test, nvlink2_fault_pfn(&vma, start, PMD_ORDER,
+						   RAM_BASE, &pfn));
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(pfn, 1UL << PMD_ORDER));
+
+	/* The PMD at VA + PMD_SIZE lies inside the VMA. */
+	KUNIT_EXPECT_TRUE(test, nvlink2_fault_pfn(&vma, VA + PMD_SIZE + 8,
+						  PMD_ORDER, RAM_BASE, &pfn));
+	KUNIT_EXPECT_EQ(test, PHYS_PFN(RAM_BASE + PMD_SIZE), pfn);
+
+	/* The PMD at VA + 2 * PMD_SIZE holds the last page of the VMA only. */
+	KUNIT_EXPECT_FALSE(test, nvlink2_fault_pfn(&vma, vma.vm_end - PAGE_SIZE,
 						   PMD_ORDER, RAM_BASE, &pfn));
-	/* ... nor its last, which runs one page past the end. */
-	KUNIT_EXPECT_FALSE(test, nvlink2_fault_pfn(&vma, VA + MAP_LEN,
-						   PMD_ORDER, RAM_BASE, &pfn));
+	KUNIT_EXPECT_EQ(test, PHYS_PFN(RAM_BASE + 2 * PMD_SIZE), pfn);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(pfn, 1UL << PMD_ORDER));
 }
 
 /* A mapping at an offset that breaks the pfn's alignment falls back. */
@@ -118,6 +144,42 @@ static void fault_pmd_falls_back_on_pfn_alignment(struct kunit *test)
 						   RAM_BASE, &pfn));
 	KUNIT_EXPECT_TRUE(test, nvlink2_fault_pfn(&vma, VA, 0, RAM_BASE, &pfn));
 	KUNIT_EXPECT_EQ(test, PHYS_PFN(RAM_BASE) + 1, pfn);
+}
+
+/*
+ * A memory failure of GPU RAM finds the file offset of the page in a
+ * mapping, which memory_failure() turns into the address to kill.
+ */
+static void pfn_to_pgoff_inside(struct kunit *test)
+{
+	struct vm_area_struct vma;
+	pgoff_t pgoff;
+
+	fake_vma(&vma, VA, MAP_LEN, 16);
+	KUNIT_ASSERT_EQ(test, 0, nvlink2_pfn_to_pgoff(&vma, PHYS_PFN(RAM_BASE) + 16,
+						      RAM_BASE, &pgoff));
+	KUNIT_EXPECT_EQ(test, vma.vm_pgoff, pgoff);
+	KUNIT_ASSERT_EQ(test, 0, nvlink2_pfn_to_pgoff(&vma, PHYS_PFN(RAM_BASE) + 20,
+						      RAM_BASE, &pgoff));
+	KUNIT_EXPECT_EQ(test, vma.vm_pgoff + 4, pgoff);
+	KUNIT_EXPECT_EQ(test, VA + 4 * PAGE_SIZE,
+			vma.vm_start + ((pgoff - vma.vm_pgoff) << PAGE_SHIFT));
+}
+
+/* A page before the part of the region a mapping maps is not in it. */
+static void pfn_to_pgoff_before(struct kunit *test)
+{
+	struct vm_area_struct vma;
+	pgoff_t pgoff = 0;
+
+	fake_vma(&vma, VA, MAP_LEN, 16);
+	KUNIT_EXPECT_EQ(test, -EFAULT,
+			nvlink2_pfn_to_pgoff(&vma, PHYS_PFN(RAM_BASE) + 15,
+					     RAM_BASE, &pgoff));
+	KUNIT_EXPECT_EQ(test, -EFAULT,
+			nvlink2_pfn_to_pgoff(&vma, PHYS_PFN(RAM_BASE) - 1,
+					     RAM_BASE, &pgoff));
+	KUNIT_EXPECT_EQ(test, 0, pgoff);
 }
 
 static void caps_ssatgt_encoding(struct kunit *test)
@@ -168,6 +230,8 @@ static struct kunit_case nvlink2_vfio_test_cases[] = {
 	KUNIT_CASE(fault_pud_fits_when_aligned),
 	KUNIT_CASE(fault_pmd_falls_back_at_vma_edges),
 	KUNIT_CASE(fault_pmd_falls_back_on_pfn_alignment),
+	KUNIT_CASE(pfn_to_pgoff_inside),
+	KUNIT_CASE(pfn_to_pgoff_before),
 	KUNIT_CASE(caps_ssatgt_encoding),
 	KUNIT_CASE(caps_bridge_chain),
 	{}

@@ -13,11 +13,14 @@
  *   GPU RAM ("memory-region"), and gets a TGT, a link speed and a link
  *   node with its link index (bridge N has link index N);
  * - the GPU RAM is a node "ibm,coherent-device-memory" whose "reg" is
- *   ram_base/ram_size: RAM that the guest kernel does not use (mem=);
+ *   ram_base/ram_size: RAM that the guest kernel does not use (mem=), with
+ *   the other properties skiboot gives the node;
  * - the PHB of a bridge whose link index is below "atsd_links" gets
  *   "ibm,mmio-atsd", one 64 KiB page per link from "atsd" up, RAM the
  *   kernel does not use either; a bridge on another PHB has no ATSD
- *   register.
+ *   register;
+ * - debugfs "nvlink2-emu/corrupt-offset" reports a memory failure of a
+ *   page of the GPU RAM, as a machine check would.
  *
  * It does not emulate the NPU2 PHB (the bridges sit on ordinary PHB4s,
  * so their IOMMU groups are ordinary ones), the OPAL NPU calls, the V100
@@ -26,7 +29,9 @@
  * unloading it reverts the device tree.
  */
 
+#include <linux/debugfs.h>
 #include <linux/kernel.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/of.h>
 #include <linux/pci.h>
@@ -61,13 +66,41 @@ static unsigned int atsd_links = 1;
 module_param(atsd_links, uint, 0444);
 MODULE_PARM_DESC(atsd_links, "How many links have an ATSD register");
 
-static unsigned long tgt = 0x20000000000UL;
+/*
+ * 0: what skiboot gives, its compression of the GPU RAM base
+ * (npu2_dn_fixup_gmb(), hw/npu2.c:566-569 in skiboot v7.1-139-gecebf4fb3).
+ */
+static unsigned long tgt;
 module_param(tgt, ulong, 0444);
-MODULE_PARM_DESC(tgt, "The TGT of the GPU RAM");
+MODULE_PARM_DESC(tgt, "The TGT of the GPU RAM (default: skiboot's compression of ram_base)");
 
+/*
+ * 0x9: HDAT's 25 Gbps, as skiboot copies it from HDAT's nvidia,link-speed
+ * (npu2_dn_fixup(), hw/npu2.c:675; hdata/spira.c:1662-1673).
+ */
 static unsigned int link_speed = 0x9;
 module_param(link_speed, uint, 0444);
 MODULE_PARM_DESC(link_speed, "The link speed code of every link");
+
+/*
+ * skiboot's "ibm,chip-id" and "ibm,associativity" of its first GPU RAM
+ * node: a fake chip id that counts down from 255, one per GPU RAM node
+ * (npu2_create_memory_dn(), hw/npu2.c:519-541).
+ */
+#define EMU_RAM_CHIP_ID		255
+
+/*
+ * The TGT skiboot gives for GPU RAM at @base: the NPU2's "Coral" address
+ * compression, bits 42, 45-46 and 49-50 of the address to bits 42, 43-44
+ * and 45-46, bits 0-42 kept (npu2_dn_fixup_gmb(), hw/npu2.c:566-569).
+ */
+static u64 emu_tgt(u64 base)
+{
+	return ((base >> 42) & 0x1) << 42 |
+	       ((base >> 45) & 0x3) << 43 |
+	       ((base >> 49) & 0x3) << 45 |
+	       (base & (BIT_ULL(43) - 1));
+}
 
 static struct of_changeset emu_cs;
 
@@ -165,7 +198,10 @@ static int emu_build(struct of_changeset *cs, struct pci_dev *gdev,
 	struct device_node *root, *emu, *mem, *link, *bnp, *phb;
 	u32 npu[EMU_MAX_BRIDGES], peers[6] = {};
 	u64 reg[2] = { ram_base, ram_size };
-	u64 tgt64 = tgt;
+	u64 usable[2] = { ram_base, 0 };
+	u32 assoc[5] = { 4, EMU_RAM_CHIP_ID, EMU_RAM_CHIP_ID, EMU_RAM_CHIP_ID,
+			 EMU_RAM_CHIP_ID };
+	u64 tgt64 = tgt ?: emu_tgt(ram_base);
 	u64 atsds[8];
 	phandle ph = emu_max_phandle();
 	phandle mem_ph = ++ph;
@@ -186,11 +222,24 @@ static int emu_build(struct of_changeset *cs, struct pci_dev *gdev,
 	if (ret)
 		return ret;
 
+	/*
+	 * The GPU RAM node as npu2_create_memory_dn() makes it
+	 * (hw/npu2.c:519-541): "linux,usable-memory" of size 0, the driver
+	 * manages the RAM; the window is ram_base/ram_size, not skiboot's
+	 * 128 GiB at GPU_MEM_4T_UP (hw/phys-map.c:167-170), which the QEMU
+	 * machine does not have.
+	 */
 	snprintf(name, sizeof(name), "memory@%lx", ram_base);
 	mem = emu_new_node(cs, emu, name, "ibm,coherent-device-memory", mem_ph);
 	if (!mem)
 		return -ENOMEM;
-	ret = emu_add_u64(cs, mem, "reg", reg, ARRAY_SIZE(reg));
+	ret = of_changeset_add_prop_string(cs, mem, "device_type", "memory") ?:
+	      emu_add_u64(cs, mem, "reg", reg, ARRAY_SIZE(reg)) ?:
+	      of_changeset_add_prop_u32(cs, mem, "ibm,chip-id", EMU_RAM_CHIP_ID) ?:
+	      emu_add_u64(cs, mem, "linux,usable-memory", usable,
+			  ARRAY_SIZE(usable)) ?:
+	      of_changeset_add_prop_u32_array(cs, mem, "ibm,associativity",
+					      assoc, ARRAY_SIZE(assoc));
 	if (ret)
 		return ret;
 
@@ -235,6 +284,25 @@ static int emu_build(struct of_changeset *cs, struct pci_dev *gdev,
 	       of_changeset_add_prop_u32_array(cs, gnp, "ibm,nvlink-peers",
 					       peers, ARRAY_SIZE(peers));
 }
+
+/*
+ * /sys/kernel/debug/nvlink2-emu/corrupt-offset: a memory failure of the
+ * page at an offset in the emulated GPU RAM, as a machine check of real
+ * GPU RAM would report it (the rig has no way to make one). hwpoison's
+ * corrupt-pfn wants struct pages, which GPU RAM has not.
+ */
+static struct dentry *emu_debugfs;
+
+static int emu_corrupt_offset(void *data, u64 offset)
+{
+	if (!IS_ENABLED(CONFIG_MEMORY_FAILURE))
+		return -EOPNOTSUPP;
+	if (offset >= ram_size)
+		return -EINVAL;
+	return memory_failure(PHYS_PFN(ram_base + offset), MF_SW_SIMULATED);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(emu_corrupt_offset_fops, NULL, emu_corrupt_offset,
+			 "%llu\n");
 
 static int __init emu_init(void)
 {
@@ -281,6 +349,9 @@ static int __init emu_init(void)
 	} else {
 		pr_info("nvlink2-emu: %s is an NVLink2 GPU with %u bridge(s), GPU RAM %#lx+%#lx\n",
 			gpu, nr, ram_base, ram_size);
+		emu_debugfs = debugfs_create_dir("nvlink2-emu", NULL);
+		debugfs_create_file_unsafe("corrupt-offset", 0200, emu_debugfs,
+					   NULL, &emu_corrupt_offset_fops);
 	}
 out:
 	for (i = 0; i < nr; i++)
@@ -292,6 +363,7 @@ out:
 
 static void __exit emu_exit(void)
 {
+	debugfs_remove(emu_debugfs);
 	of_changeset_revert(&emu_cs);
 	of_changeset_destroy(&emu_cs);
 	emu_put_nodes();

@@ -21,9 +21,13 @@ bind_all() {
 
 run() {
 	echo "RIG: NVLINK2-BEGIN $1"
+	# The emulated platform can inject memory failures of GPU RAM.
+	mf=/sys/kernel/debug/nvlink2-emu/corrupt-offset
+	[ -e "$mf" ] && export NVLINK2_CORRUPT_OFFSET=$mf
 	# shellcheck disable=SC2086 # one BDF per word
 	"$t" $devs
 	echo "RIG: NVLINK2-END $1 rc=$?"
+	unset NVLINK2_CORRUPT_OFFSET
 }
 
 bind_all $nv
