@@ -86,6 +86,24 @@ VISIBLE_IF_KUNIT s64 pnv_npu_opal_tce_kill(u64 phb_id, u16 pe)
 }
 EXPORT_SYMBOL_IF_KUNIT(pnv_npu_opal_tce_kill);
 
+/*
+ * pe_err() names a PE by its pdev, which may be gone for an NPU PE whose
+ * first bridge was released before the others (pnv_npu_release_bridge()).
+ */
+static __printf(2, 3) void npe_err(struct pnv_ioda_pe *npe, const char *fmt,
+				   ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_err("PHB#%x-PE#%x: %pV", npe->phb->hose->global_number,
+	       npe->pe_number, &vaf);
+	va_end(args);
+}
+
 static struct pnv_ioda_pe *to_npe(struct iommu_table_group *table_group)
 {
 	return container_of(table_group, struct pnv_ioda_pe, table_group);
@@ -99,7 +117,7 @@ static int pnv_npu_dma_off(struct pnv_ioda_pe *npe)
 
 	rc = pnv_npu_opal_map_window_real(opal_id, npe->pe_number, 0);
 	if (rc) {
-		pe_err(npe, "OPAL error %lld turning DMA off\n", rc);
+		npe_err(npe, "OPAL error %lld turning DMA off\n", rc);
 		return -EIO;
 	}
 	npe->tce_bypass_enabled = false;
@@ -116,7 +134,7 @@ static int pnv_npu_dma_bypass(struct pnv_ioda_pe *npe)
 	rc = pnv_npu_opal_map_window_real(npe->phb->opal_id, npe->pe_number,
 					  top);
 	if (rc) {
-		pe_err(npe, "OPAL error %lld enabling DMA bypass\n", rc);
+		npe_err(npe, "OPAL error %lld enabling DMA bypass\n", rc);
 		pnv_npu_dma_off(npe);
 		return -EIO;
 	}
@@ -183,7 +201,7 @@ static long pnv_npu_set_window(struct iommu_table_group *table_group, int num,
 				     __pa(tbl->it_base), size << 3,
 				     IOMMU_PAGE_SIZE(tbl));
 	if (rc) {
-		pe_err(npe, "OPAL error %lld setting the DMA window\n", rc);
+		npe_err(npe, "OPAL error %lld setting the DMA window\n", rc);
 		pnv_npu_dma_off(npe);
 		return -EIO;
 	}
@@ -198,15 +216,6 @@ static long pnv_npu_set_window(struct iommu_table_group *table_group, int num,
 	return 0;
 }
 
-/* The device-tree node of the GPU of the bridges of @npe, held. */
-static struct device_node *pnv_npu_gpu_node(struct pnv_ioda_pe *npe)
-{
-	struct device_node *np = npe->pdev ? pci_device_to_OF_node(npe->pdev) : NULL;
-	struct device_node *gpu = np ? pnv_nvlink2_of_gpu(np) : NULL;
-
-	return IS_ERR(gpu) ? NULL : gpu;
-}
-
 /*
  * Bind the GPU of @npe to the host, or take it out of the host's LPAR.
  * The GPU's PCI function may not be added yet: its requester id comes
@@ -214,23 +223,38 @@ static struct device_node *pnv_npu_gpu_node(struct pnv_ioda_pe *npe)
  */
 static int pnv_npu_gpu_host(struct pnv_ioda_pe *npe, bool bind)
 {
-	struct device_node *gpu = pnv_npu_gpu_node(npe);
+	struct device_node *gpu = npe->npu_gpu;
 	struct pci_dn *pdn = gpu ? PCI_DN(gpu) : NULL;
-	int ret = -ENODEV;
 
-	if (pdn)
-		ret = pnv_nvlink2_owner_host(gpu, npe->phb->opal_id,
-					     PCI_DEVID(pdn->busno, pdn->devfn),
-					     bind);
-	of_node_put(gpu);
-	return ret;
+	if (!pdn)
+		return -ENODEV;
+	return pnv_nvlink2_owner_host(gpu, npe->phb->opal_id,
+				      PCI_DEVID(pdn->busno, pdn->devfn), bind);
 }
+
+/**
+ * pnv_npu_host_setup() - Set an NPU PE up for the host
+ * @npe: the PE
+ *
+ * DMA in bypass, and the GPU bound to the host's LPAR. If bypass cannot
+ * be set, DMA is off and the GPU is not bound: the host's context would
+ * be of no use.
+ */
+VISIBLE_IF_KUNIT void pnv_npu_host_setup(struct pnv_ioda_pe *npe)
+{
+	if (pnv_npu_dma_bypass(npe))
+		return;
+	if (pnv_npu_gpu_host(npe, true))
+		npe_err(npe, "the GPU has no NVLink translation for the host\n");
+}
+EXPORT_SYMBOL_IF_KUNIT(pnv_npu_host_setup);
 
 /*
  * Ownership moves device by device; an NPU PE acts on the first of its
- * bridges, which finds it in bypass, the host's setup. VFIO gets it with
- * DMA off and the GPU out of the host's LPAR; if that cannot be done,
- * the host keeps it as it was.
+ * bridges only. VFIO gets it with DMA off and the GPU out of the host's
+ * LPAR. If the GPU cannot be taken out, VFIO does not get the PE, which
+ * stays with DMA off: the host's context may be gone already, and the
+ * owner record remembers the binding, which the next try undoes.
  */
 static long pnv_npu_take_ownership(struct iommu_table_group *table_group,
 				   struct device *dev)
@@ -238,16 +262,17 @@ static long pnv_npu_take_ownership(struct iommu_table_group *table_group,
 	struct pnv_ioda_pe *npe = to_npe(table_group);
 	int ret;
 
-	if (!npe->tce_bypass_enabled)
+	if (npe->npu_owned)
 		return 0;
 	ret = pnv_npu_dma_off(npe);
 	if (ret)
 		return ret;
 	ret = pnv_npu_gpu_host(npe, false);
 	if (ret) {
-		pnv_npu_dma_bypass(npe);
+		npe_err(npe, "the GPU may still be bound to the host: not given to VFIO, NVLink DMA off\n");
 		return ret;
 	}
+	npe->npu_owned = true;
 	return 0;
 }
 
@@ -256,16 +281,14 @@ static void pnv_npu_release_ownership(struct iommu_table_group *table_group,
 {
 	struct pnv_ioda_pe *npe = to_npe(table_group);
 
-	if (npe->tce_bypass_enabled)
+	if (!npe->npu_owned)
 		return;
-	/* Windows VFIO left behind go with DMA off; then bypass, if it can. */
+	/* Windows VFIO left behind go with DMA off; then the host's setup. */
 	if (pnv_npu_dma_off(npe))
 		return;
 	pnv_npu_unlink_tables(npe);
-	if (pnv_npu_dma_bypass(npe))
-		return;
-	if (pnv_npu_gpu_host(npe, true))
-		pe_warn(npe, "the GPU has no NVLink translation for the host\n");
+	npe->npu_owned = false;
+	pnv_npu_host_setup(npe);
 }
 
 VISIBLE_IF_KUNIT struct iommu_table_group_ops pnv_npu_pe_ops = {
@@ -276,18 +299,33 @@ VISIBLE_IF_KUNIT struct iommu_table_group_ops pnv_npu_pe_ops = {
 };
 EXPORT_SYMBOL_IF_KUNIT(pnv_npu_pe_ops);
 
+/* The device-tree node of the GPU of @bridge, held, or NULL. */
+static struct device_node *pnv_npu_bridge_gpu(struct pci_dev *bridge)
+{
+	struct device_node *np = pci_device_to_OF_node(bridge);
+	struct device_node *gpu = np ? pnv_nvlink2_of_gpu(np) : NULL;
+
+	return IS_ERR(gpu) ? NULL : gpu;
+}
+
 /**
  * pnv_npu_pe_init() - Make a new PE of the NPU PHB an NVLink2 bridge PE
  * @npe: the PE, of which @npe->pdev is the first bridge
  *
- * The PE holds a reference to its first bridge, which it names the GPU
- * by: the other bridges may outlive it.
+ * The PE knows its GPU by its device-tree node, which it holds, and not
+ * by its first bridge, which may go before the others of the GPU.
+ *
+ * Return: 0, or -ENODEV if the bridge has no GPU.
  */
-VISIBLE_IF_KUNIT void pnv_npu_pe_init(struct pnv_ioda_pe *npe)
+VISIBLE_IF_KUNIT int pnv_npu_pe_init(struct pnv_ioda_pe *npe)
 {
-	pci_dev_get(npe->pdev);
+	npe->npu_gpu = pnv_npu_bridge_gpu(npe->pdev);
+	if (!npe->npu_gpu)
+		return -ENODEV;
+	npe->npu_owned = false;
 	npe->table_group.ops = &pnv_npu_pe_ops;
 	npe->table_group.pgsizes = pnv_ioda_parse_tce_sizes(npe->phb);
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(pnv_npu_pe_init);
 
@@ -295,16 +333,20 @@ EXPORT_SYMBOL_IF_KUNIT(pnv_npu_pe_init);
 static struct pnv_ioda_pe *pnv_npu_find_gpu_pe(struct pnv_phb *phb,
 					       struct pci_dev *bridge)
 {
+	struct device_node *gpu = pnv_npu_bridge_gpu(bridge);
 	struct pnv_ioda_pe *pe, *found = NULL;
 
+	if (!gpu)
+		return NULL;
 	mutex_lock(&phb->ioda.pe_list_mutex);
 	list_for_each_entry(pe, &phb->ioda.pe_list, list) {
-		if (pe->pdev && pnv_nvlink2_same_gpu(pe->pdev, bridge)) {
+		if (pe->npu_gpu == gpu) {
 			found = pe;
 			break;
 		}
 	}
 	mutex_unlock(&phb->ioda.pe_list_mutex);
+	of_node_put(gpu);
 	return found;
 }
 
@@ -335,17 +377,20 @@ void pnv_npu_dma_dev_setup(struct pci_dev *pdev)
 		pe = pnv_npu_setup_dev_pe(pdev);
 		if (!pe)
 			return;
-		pnv_npu_pe_init(pe);
-		if (!pnv_npu_dma_bypass(pe))
-			pe->dma_setup_done = true;
-		pnv_npu_gpu_host(pe, true);
+		if (pnv_npu_pe_init(pe)) {
+			npe_err(pe, "the NVLink bridge has no GPU: DMA off\n");
+			pnv_npu_dma_off(pe);
+			return;
+		}
+		pnv_npu_host_setup(pe);
+		pe->dma_setup_done = pe->tce_bypass_enabled;
 		/*
 		 * Outside the GPU's group, the PE's DMA would stay as the host
 		 * left it while VFIO owns the GPU: off and out of the host's
 		 * LPAR, its GPU gets no DMA over its links instead.
 		 */
 		if (!pnv_nvlink2_join_group(pe) || !pe->table_group.group) {
-			pe_err(pe, "not in the IOMMU group of its GPU: NVLink DMA off\n");
+			npe_err(pe, "not in the IOMMU group of its GPU: NVLink DMA off\n");
 			pnv_npu_dma_off(pe);
 			pnv_npu_gpu_host(pe, false);
 		}
@@ -356,15 +401,20 @@ void pnv_npu_dma_dev_setup(struct pci_dev *pdev)
 			     OPAL_COMPARE_RID_DEVICE_NUMBER,
 			     OPAL_COMPARE_RID_FUNCTION_NUMBER, OPAL_MAP_PE);
 	if (rc) {
-		pe_err(pe, "OPAL error %lld adding %s to the PE\n", rc,
-		       pci_name(pdev));
+		npe_err(pe, "OPAL error %lld adding %s to the PE\n", rc,
+			pci_name(pdev));
 		return;
 	}
 	phb->ioda.pe_rmap[rid] = pe->pe_number;
 	pdn->pe_number = pe->pe_number;
 	pe->device_count++;
-	pci_info(pdev, "Added to PE#%x, shared with %s\n", pe->pe_number,
-		 pci_name(pe->pdev));
+	/* Its first bridge went, and none was left on the bus to take over. */
+	if (!pe->pdev) {
+		pe->pdev = pdev;
+		pe->rid = rid;
+	}
+	pci_info(pdev, "Added to PE#%x of its GPU's NVLink bridges\n",
+		 pe->pe_number);
 add_to_group:
 	if (pe->table_group.group)
 		iommu_add_device(&pe->table_group, &pdev->dev);
@@ -381,32 +431,68 @@ void pnv_npu_release_pe(struct pnv_ioda_pe *npe)
 {
 	pnv_npu_dma_off(npe);
 	pnv_npu_unlink_tables(npe);
-	pci_dev_put(npe->pdev);
+	npe->npu_owned = false;
+	of_node_put(npe->npu_gpu);
+	npe->npu_gpu = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(pnv_npu_release_pe);
+
+struct pnv_npu_handover {
+	struct pnv_ioda_pe *npe;
+	struct pci_dev *gone;
+};
+
+/* Make @pdev the first bridge of the PE, if it is another of its bridges. */
+static int pnv_npu_take_over(struct pci_dev *pdev, void *data)
+{
+	struct pnv_npu_handover *h = data;
+	struct pnv_ioda_pe *npe = h->npe;
+
+	if (pdev == h->gone ||
+	    npe->phb->ioda.pe_rmap[pci_dev_id(pdev)] != npe->pe_number)
+		return 0;
+	npe->pdev = pdev;
+	npe->rid = pci_dev_id(pdev);
+	return 1;
 }
 
 /**
  * pnv_npu_release_bridge() - Take an NVLink bridge out of its PE
- * @pdev: the bridge
+ * @pdev: the bridge, being released
  *
- * The PE releases the RID of its first bridge; the others go here.
+ * The PE does not hold its bridges (that would keep them, and the PE,
+ * forever): as its first bridge goes, another of its bridges still on
+ * the bus becomes the first, or none (one that is being removed too),
+ * until the last one, which the PE is released with. skiboot does not
+ * unmap a requester id from a PE (npu2_set_pe() ignores OPAL_UNMAP_PE),
+ * so only the kernel forgets it.
  */
 void pnv_npu_release_bridge(struct pci_dev *pdev)
 {
 	struct pnv_phb *phb = pci_bus_to_pnvhb(pdev->bus);
 	struct pci_dn *pdn = pci_get_pdn(pdev);
 	u16 rid = pci_dev_id(pdev);
+	struct pnv_npu_handover h;
 	struct pnv_ioda_pe *pe;
 
 	if (!pdn || pdn->pe_number == IODA_INVALID_PE)
 		return;
 	pe = &phb->ioda.pe_array[pdn->pe_number];
-	if (pe->rid != rid) {
-		opal_pci_set_pe(phb->opal_id, pe->pe_number, rid, OpalPciBusAll,
-				OPAL_COMPARE_RID_DEVICE_NUMBER,
-				OPAL_COMPARE_RID_FUNCTION_NUMBER, OPAL_UNMAP_PE);
-		phb->ioda.pe_rmap[rid] = IODA_INVALID_PE;
+	if (pe->device_count <= 1) {
+		/* The last: released with the PE, which unmaps its RID. */
+		pe->pdev = pdev;
+		pe->rid = rid;
+		return;
 	}
+	phb->ioda.pe_rmap[rid] = IODA_INVALID_PE;
+	if (pe->pdev != pdev)
+		return;
+	h.npe = pe;
+	h.gone = pdev;
+	pe->pdev = NULL;
+	pci_walk_bus(pdev->bus, pnv_npu_take_over, &h);
 }
+EXPORT_SYMBOL_IF_KUNIT(pnv_npu_release_bridge);
 
 /**
  * pnv_npu_disable_device() - Reset the link of an NVLink bridge
@@ -427,6 +513,26 @@ void pnv_npu_disable_device(struct pci_dev *pdev)
 				       PCI_EXP_DEVCTL_BCR_FLR))
 		pci_warn(pdev, "the NVLink was not reset\n");
 }
+EXPORT_SYMBOL_IF_KUNIT(pnv_npu_disable_device);
+
+/**
+ * pnv_npu_shutdown() - Turn the DMA of every PE of an NPU PHB off
+ * @hose: the NPU PHB, as the kernel shuts down for a kexec
+ *
+ * What the other PHBs do, a reset of the IODA tables, writes a TVE of 0
+ * for every PE of the NPU2 (npu2_ioda_reset()): since skiboot 5.10, bypass
+ * of every address, for GPUs that VFIO may have given to guests too, and
+ * for as long as the next kernel takes to set the PEs up.
+ */
+void pnv_npu_shutdown(struct pci_controller *hose)
+{
+	struct pnv_phb *phb = hose->private_data;
+	unsigned int pe;
+
+	for (pe = 0; pe < phb->ioda.total_pe_num; pe++)
+		pnv_npu_opal_map_window_real(phb->opal_id, pe, 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(pnv_npu_shutdown);
 
 /*
  * IOMMU groups.
@@ -673,7 +779,7 @@ static struct device_node *nvlink2_pe_gpu(struct pnv_ioda_pe *pe)
 	if (!pnv_nvlink2_npu_present)
 		return NULL;
 	if (nvlink2_pe_is_npu(pe))
-		return pnv_npu_gpu_node(pe);
+		return of_node_get(pe->npu_gpu);
 
 	if (pe->pdev) {
 		np = pci_device_to_OF_node(pe->pdev);

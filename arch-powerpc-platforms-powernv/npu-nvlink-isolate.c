@@ -20,11 +20,16 @@
  *   hot resets all are: in pnv_pci_reset_secondary_bus(), once the GPU
  *   answers again;
  * - an EEH reset of its PE, hot or fundamental (EEH recovery, or a guest
- *   through VFIO_EEH_PE_OP), which freezes the PE first and does not go
- *   through pnv_pci_reset_secondary_bus(): the reset marks the links up,
- *   and they are cut as the PE is thawed for MMIO, the first moment the
- *   GPU can be reached again; if they cannot be, the PE is frozen again;
- * - a PM reset (D3hot to D0): not offered, a header fixup forbids it.
+ *   through VFIO_EEH_PE_OP), which freezes the PE first, blocks config
+ *   space, and restores the BARs before anything thaws the PE: the reset
+ *   marks the links up (pnv_nvlink2_isolate_reset()), the GPU's PE is kept
+ *   frozen as its config space is restored, even if the reset thawed it
+ *   (pnv_nvlink2_eeh_restored()), and before MMIO or DMA of the PE is
+ *   thawed, by the host or by the guest, the links are cut with MMIO
+ *   thawed alone for it; if that fails, the PE is frozen again and the
+ *   thaw refused (pnv_nvlink2_eeh_thaw());
+ * - D3hot to D0, which may reset the GPU without a bus reset: a header
+ *   fixup forbids D3hot, and with it the PM reset method.
  *
  * A cut that fails (the GPU does not answer, BAR0 unusable, the mask does
  * not read back) leaves the GPU's links up with an IOMMU group of its
@@ -42,9 +47,11 @@
 
 #include <linux/of.h>
 #include <linux/pci.h>
+#include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 #include <asm/eeh.h>
 #include <asm/machdep.h>
+#include <asm/opal.h>
 #include <asm/pci-bridge.h>
 #include <asm/pnv-pci.h>
 
@@ -91,6 +98,18 @@ static int __init nvlink2_isolate_setup(char *str)
 	return kstrtobool(str, &nvlink2_isolate);
 }
 early_param("isolate_nvlink", nvlink2_isolate_setup);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* For the KUnit tests: set isolate_nvlink, and say what it was. */
+bool pnv_nvlink2_set_isolate(bool on)
+{
+	bool was = nvlink2_isolate;
+
+	nvlink2_isolate = on;
+	return was;
+}
+EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_set_isolate);
+#endif
 
 /* Whether @vendor:@device is a V100 SXM2, whose link disable mask we know. */
 static bool nvlink2_is_v100_sxm2(u32 vendor, u32 device)
@@ -246,23 +265,32 @@ VISIBLE_IF_KUNIT int pnv_nvlink2_v100_cut_links(void __iomem *bar0, u32 mask)
 }
 EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_v100_cut_links);
 
-/* The link disable mask of @pdev if isolation applies to it. */
+/*
+ * Whether the policy isolates @pdev, and its link disable mask: the device
+ * tree decides, as it decided the IOMMU group.
+ */
 static bool nvlink2_isolation_of(struct pci_dev *pdev, u32 *mask)
 {
 	struct device_node *np = pci_device_to_OF_node(pdev);
 
-	return nvlink2_isolate && np &&
-	       nvlink2_is_v100_sxm2(pdev->vendor, pdev->device) &&
-	       !pnv_nvlink2_of_isolation(np, mask);
+	return nvlink2_isolate && np && !pnv_nvlink2_of_isolation(np, mask);
 }
 
-/* Cut the links of @pdev: 0, or -errno with nothing known to be cut. */
-static int nvlink2_cut(struct pci_dev *pdev, u32 mask)
+/*
+ * Cut the links of @pdev: 0, or -errno with nothing known to be cut. The
+ * KUnit tests, which have no V100, replace it.
+ */
+VISIBLE_IF_KUNIT int pnv_nvlink2_cut(struct pci_dev *pdev, u32 mask)
 {
 	void __iomem *bar0;
 	u16 cmd;
 	int ret;
 
+	KUNIT_STATIC_STUB_REDIRECT(pnv_nvlink2_cut, pdev, mask);
+
+	/* Not the V100 the device tree says it is: no known way to cut. */
+	if (!nvlink2_is_v100_sxm2(pdev->vendor, pdev->device))
+		return -ENODEV;
 	if (!pci_device_is_present(pdev))
 		return -ENODEV;
 	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
@@ -281,6 +309,7 @@ static int nvlink2_cut(struct pci_dev *pdev, u32 mask)
 	pci_iounmap(pdev, bar0);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_cut);
 
 /* Freeze the PE of @pdev, so that the GPU can do neither MMIO nor DMA. */
 static void nvlink2_freeze(struct pci_dev *pdev)
@@ -299,9 +328,10 @@ static void nvlink2_freeze(struct pci_dev *pdev)
  * pnv_nvlink2_isolate() - Cut the NVLinks of a GPU that leave its group
  * @pdev: a PCI function just added, or out of a reset
  *
- * Does nothing unless @pdev is a V100 SXM2 that the isolation policy
- * isolates. If the cut fails, the GPU's PE is frozen and nobody can take
- * the GPU until a later cut succeeds.
+ * Does nothing unless the isolation policy isolates @pdev. If the cut
+ * fails, or the function is not the V100 SXM2 the device tree says it is,
+ * the GPU's PE is frozen and nobody can take the GPU until a later cut
+ * succeeds.
  *
  * Return: 0, or the -errno of a failed cut.
  */
@@ -314,7 +344,7 @@ int pnv_nvlink2_isolate(struct pci_dev *pdev)
 	if (!nvlink2_isolation_of(pdev, &mask))
 		return 0;
 
-	ret = nvlink2_cut(pdev, mask);
+	ret = pnv_nvlink2_cut(pdev, mask);
 	pnv_nvlink2_owner_links_up(np, ret);
 	if (!ret) {
 		pci_dbg(pdev, "NVLinks cut: disable mask %#x\n", mask);
@@ -326,98 +356,172 @@ int pnv_nvlink2_isolate(struct pci_dev *pdev)
 	return ret;
 }
 
+/*
+ * Whether @pdev is in an EEH reset, whose end cuts its links: its config
+ * space is blocked until then.
+ */
+static bool nvlink2_in_eeh_reset(struct pci_dev *pdev)
+{
+#ifdef CONFIG_EEH
+	struct eeh_dev *edev = pci_dev_to_eeh_dev(pdev);
+
+	return edev && edev->pe && (edev->pe->state & EEH_PE_CFG_BLOCKED);
+#else
+	return false;
+#endif
+}
+
+/* Whether the policy isolates @pdev, and a bus reset is to cut its links. */
+static bool nvlink2_cut_after_sbr(struct pci_dev *pdev)
+{
+	u32 mask;
+
+	return nvlink2_isolation_of(pdev, &mask) && !nvlink2_in_eeh_reset(pdev);
+}
+
 /**
  * pnv_nvlink2_isolate_bus() - Cut the NVLinks of the GPUs below a bridge
  * @bridge: a bridge whose secondary bus was just reset
  *
  * Waits for the devices below to answer first, as the PCI core does next.
+ * An EEH reset, which resets the bus too, cuts the links at its end.
  */
 void pnv_nvlink2_isolate_bus(struct pci_dev *bridge)
 {
 	struct pci_dev *pdev;
 	bool any = false;
-	u32 mask;
 
 	if (!bridge->subordinate)
 		return;
 	list_for_each_entry(pdev, &bridge->subordinate->devices, bus_list)
-		any |= nvlink2_isolation_of(pdev, &mask);
+		any |= nvlink2_cut_after_sbr(pdev);
 	if (!any)
 		return;
 
 	pci_bridge_wait_for_secondary_bus(bridge, "NVLink isolation");
 	list_for_each_entry(pdev, &bridge->subordinate->devices, bus_list)
-		pnv_nvlink2_isolate(pdev);
+		if (nvlink2_cut_after_sbr(pdev))
+			pnv_nvlink2_isolate(pdev);
 }
 
 #ifdef CONFIG_EEH
 /**
- * pnv_nvlink2_eeh_reset() - An EEH reset of a PE is about to start
- * @pe: the PE
+ * pnv_nvlink2_isolate_reset() - An EEH reset of a GPU's PE is starting
+ * @pdev: the GPU
  *
- * The GPUs of @pe and of the PEs below come out of it with their links
- * up, and their PE frozen: they are cut as their PE is thawed.
+ * An isolated GPU comes out of it with its links up, and its PE frozen:
+ * they are cut before the PE thaws (pnv_nvlink2_eeh_thaw()).
  */
-void pnv_nvlink2_eeh_reset(struct eeh_pe *pe)
+void pnv_nvlink2_isolate_reset(struct pci_dev *pdev)
 {
-	struct eeh_dev *edev, *tmp;
-	struct eeh_pe *child;
-	struct pci_dev *pdev;
 	u32 mask;
 
-	eeh_for_each_pe(pe, child) {
-		eeh_pe_for_each_dev(child, edev, tmp) {
-			pdev = eeh_dev_to_pci_dev(edev);
-			if (pdev && nvlink2_isolation_of(pdev, &mask))
-				pnv_nvlink2_owner_links_up(pci_device_to_OF_node(pdev),
-							   -EAGAIN);
-		}
-	}
+	if (nvlink2_isolation_of(pdev, &mask))
+		pnv_nvlink2_owner_links_up(pci_device_to_OF_node(pdev), -EAGAIN);
+}
+
+/* Whether a GPU of @pdev's isolation has links an EEH reset left up. */
+static bool nvlink2_links_left_up(struct pci_dev *pdev)
+{
+	u32 mask;
+
+	return pdev && nvlink2_isolation_of(pdev, &mask) &&
+	       pnv_nvlink2_owner_links_are_up(pci_device_to_OF_node(pdev));
 }
 
 /**
- * pnv_nvlink2_eeh_thawed() - MMIO of a PE was just thawed
+ * pnv_nvlink2_eeh_restored() - A device is configured again after an EEH reset
+ * @edev: the device, whose BARs were just restored
+ *
+ * A GPU whose links the reset left up stays frozen, even if the reset
+ * thawed its PE (a reset of the whole PHB does): it is reached again only
+ * through pnv_nvlink2_eeh_thaw(), which cuts the links first.
+ */
+void pnv_nvlink2_eeh_restored(struct eeh_dev *edev)
+{
+	struct pci_dev *pdev = eeh_dev_to_pci_dev(edev);
+
+	if (nvlink2_links_left_up(pdev))
+		nvlink2_freeze(pdev);
+}
+EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_eeh_restored);
+
+/* Thaw the MMIO of @pe only, as pnv_eeh_set_option() thaws it. */
+static int nvlink2_thaw_mmio(struct eeh_pe *pe)
+{
+	struct pnv_phb *phb = pe->phb->private_data;
+
+	if (phb->unfreeze_pe)
+		return phb->unfreeze_pe(phb, pe->addr,
+					OPAL_EEH_ACTION_CLEAR_FREEZE_MMIO);
+	if (opal_pci_eeh_freeze_clear(phb->opal_id, pe->addr,
+				      OPAL_EEH_ACTION_CLEAR_FREEZE_MMIO))
+		return -EIO;
+	return 0;
+}
+
+/**
+ * pnv_nvlink2_eeh_thaw() - MMIO or DMA of a PE is about to be thawed
  * @pe: the PE
  *
- * Cuts the links of the GPUs of @pe that an EEH reset left up.
+ * The GPUs of @pe whose links an EEH reset left up have them cut first,
+ * which takes MMIO: it is thawed alone for that. If a cut fails, the PE is
+ * frozen again (pnv_nvlink2_isolate()).
  *
- * Return: 0, or -EIO if a cut failed: the PE was frozen again.
+ * Return: 0 if the thaw may go on; -EIO if not.
  */
-int pnv_nvlink2_eeh_thawed(struct eeh_pe *pe)
+int pnv_nvlink2_eeh_thaw(struct eeh_pe *pe)
 {
 	struct eeh_dev *edev, *tmp;
 	struct pci_dev *pdev;
+	bool any = false;
 	int ret = 0;
-	u32 mask;
+
+	eeh_pe_for_each_dev(pe, edev, tmp)
+		any |= nvlink2_links_left_up(eeh_dev_to_pci_dev(edev));
+	if (!any)
+		return 0;
+	if (nvlink2_thaw_mmio(pe))
+		return -EIO;
 
 	eeh_pe_for_each_dev(pe, edev, tmp) {
 		pdev = eeh_dev_to_pci_dev(edev);
-		if (!pdev || !nvlink2_isolation_of(pdev, &mask) ||
-		    !pnv_nvlink2_owner_links_are_up(pci_device_to_OF_node(pdev)))
-			continue;
-		if (pnv_nvlink2_isolate(pdev))
+		if (nvlink2_links_left_up(pdev) && pnv_nvlink2_isolate(pdev))
 			ret = -EIO;
 	}
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_eeh_thaw);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* For the KUnit tests, which go through the platform's EEH operations. */
+struct eeh_ops *pnv_nvlink2_eeh_ops(void)
+{
+	return eeh_ops;
+}
+EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_eeh_ops);
+#endif
 #endif
 
 /*
- * No PM reset for an isolated V100: D3hot to D0 resets it without a
- * secondary bus reset, which the links would come out of up.
+ * No D3hot for an isolated GPU, and so no PM reset: D3hot to D0 may reset
+ * it (whether a V100 sets No_Soft_Reset is not known here) without a bus
+ * reset or an EEH reset, after which nothing would cut its links.
  */
-static void nvlink2_no_pm_reset(struct pci_dev *pdev)
+static void nvlink2_no_d3hot(struct pci_dev *pdev)
 {
 	u32 mask;
 
 	if (machine_is(powernv) && nvlink2_isolation_of(pdev, &mask))
-		pdev->dev_flags |= PCI_DEV_FLAGS_NO_PM_RESET;
+		pdev->dev_flags |= PCI_DEV_FLAGS_NO_D3 |
+				   PCI_DEV_FLAGS_NO_PM_RESET;
 }
-DECLARE_PCI_FIXUP_HEADER(PCI_VENDOR_ID_NVIDIA, PCI_ANY_ID, nvlink2_no_pm_reset);
+DECLARE_PCI_FIXUP_HEADER(PCI_ANY_ID, PCI_ANY_ID, nvlink2_no_d3hot);
 
 /*
  * Isolate the GPUs at boot and hotplug, before any driver sees them, and
- * say once why one is not.
+ * say once why one is not. The device tree decides which function is a
+ * GPU: one whose PCI ids are not a V100's fails its cut.
  */
 static void nvlink2_isolate_fixup(struct pci_dev *pdev)
 {
@@ -438,4 +542,4 @@ static void nvlink2_isolate_fixup(struct pci_dev *pdev)
 	else
 		pnv_nvlink2_isolate(pdev);
 }
-DECLARE_PCI_FIXUP_FINAL(PCI_VENDOR_ID_NVIDIA, PCI_ANY_ID, nvlink2_isolate_fixup);
+DECLARE_PCI_FIXUP_FINAL(PCI_ANY_ID, PCI_ANY_ID, nvlink2_isolate_fixup);

@@ -21,10 +21,12 @@
  * So a binding is MAP_LPAR then INIT_CONTEXT, and an unbinding drops
  * every reference to the context (DESTROY_CONTEXT until firmware says
  * there is none), then MAP_LPAR to LPAR 0, which takes the GPU out of the
- * partition. skiboot 6.4 is the oldest firmware this was written for;
- * with 6.3, whose MAP_LPAR keeps a context behind, the draining still
- * leaves none, and a binding that firmware refuses refuses the GPU
- * rather than binding it wrongly.
+ * partition. skiboot 6.4 is the firmware this was written for; with 6.3,
+ * whose MAP_LPAR keeps a context behind, the draining still leaves none.
+ * Before 6.3, DESTROY_CONTEXT succeeds and keeps the context: no
+ * unbinding ever completes there, and VFIO never gets a GPU (-EBUSY).
+ * A binding or an unbinding that fails is remembered as a binding, which
+ * is undone before anybody else gets the GPU.
  *
  * The RAM of the GPU, which the NPU2 maps into the system address space,
  * reaches the IOMMU of a process through a registration of its mapping as
@@ -44,14 +46,16 @@
 
 #include <linux/list.h>
 #include <linux/mm.h>
+#include <linux/mmu_context.h>
 #include <linux/mutex.h>
+#include <linux/notifier.h>
 #include <linux/of.h>
 #include <linux/pci.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
-#include <asm/mmu_context.h>
+#include <asm/eeh.h>
 #include <asm/opal.h>
 #include <asm/pci-bridge.h>
 #include <asm/pnv-pci.h>
@@ -172,8 +176,12 @@ EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_lpar_unbind);
 struct nvlink2_owner {
 	struct list_head list;		/* in nvlink2_owners */
 	struct device_node *np;		/* the GPU's, held */
-	/* The guest LPAR the GPU is bound to, 0 if none. */
-	u64 guest_lpid;
+	/*
+	 * The GPU may be bound to LPAR @lpid (0: the host) with a context:
+	 * it was bound, or firmware failed to bind or unbind it.
+	 */
+	bool bound;
+	u64 lpid;
 	/* Its links to GPUs outside its IOMMU group may be up. */
 	bool links_up;
 	/*
@@ -216,7 +224,7 @@ static struct nvlink2_owner *nvlink2_owner_get(struct device_node *np,
 static void nvlink2_owner_put(struct nvlink2_owner *o)
 {
 	lockdep_assert_held(&nvlink2_owner_lock);
-	if (!o || o->guest_lpid || o->ram_mm || o->links_up)
+	if (!o || o->bound || o->ram_mm || o->links_up)
 		return;
 	list_del(&o->list);
 	of_node_put(o->np);
@@ -333,6 +341,39 @@ static bool nvlink2_ram_reachable(struct nvlink2_owner *o)
 }
 #endif /* CONFIG_SPAPR_TCE_IOMMU */
 
+/* Undo the binding of @o, if any; it stays remembered on failure. */
+static int nvlink2_owner_unbind(struct nvlink2_owner *o, u64 opal_id, u16 bdf)
+{
+	int ret;
+
+	lockdep_assert_held(&nvlink2_owner_lock);
+	if (!o || !o->bound)
+		return 0;
+	ret = pnv_nvlink2_lpar_unbind(opal_id, bdf);
+	if (!ret)
+		o->bound = false;
+	return ret;
+}
+
+/*
+ * Bind the GPU of @o to @lpid, undoing what binding is left first. Even
+ * a failed binding is remembered: firmware may have done part of it.
+ */
+static int nvlink2_owner_bind(struct nvlink2_owner *o, u64 opal_id, u16 bdf,
+			      u64 lpid, unsigned long msr)
+{
+	int ret;
+
+	lockdep_assert_held(&nvlink2_owner_lock);
+	ret = nvlink2_owner_unbind(o, opal_id, bdf);
+	if (ret)
+		return ret;
+	ret = pnv_nvlink2_lpar_bind(opal_id, bdf, lpid, msr);
+	o->bound = true;
+	o->lpid = lpid;
+	return ret;
+}
+
 /**
  * pnv_nvlink2_owner_bind_guest() - Bind a GPU to a guest's LPAR
  * @np: the GPU's device-tree node
@@ -340,7 +381,8 @@ static bool nvlink2_ram_reachable(struct nvlink2_owner *o)
  * @bdf: its requester id
  * @lpid: the guest's LPAR
  *
- * Return: 0 or -errno; the binding is remembered until it is undone.
+ * Return: 0 or -errno; the binding is remembered until it is undone, a
+ * failed one too.
  */
 VISIBLE_IF_KUNIT int pnv_nvlink2_owner_bind_guest(struct device_node *np,
 						  u64 opal_id, u16 bdf,
@@ -353,32 +395,11 @@ VISIBLE_IF_KUNIT int pnv_nvlink2_owner_bind_guest(struct device_node *np,
 	o = nvlink2_owner_get(np, true);
 	if (!o)
 		return -ENOMEM;
-	if (WARN_ON_ONCE(o->guest_lpid)) {
-		ret = -EBUSY;
-	} else {
-		ret = pnv_nvlink2_lpar_bind(opal_id, bdf, lpid,
-					    MSR_DR | MSR_PR);
-		if (!ret)
-			o->guest_lpid = lpid;
-	}
+	ret = nvlink2_owner_bind(o, opal_id, bdf, lpid, MSR_DR | MSR_PR);
 	nvlink2_owner_put(o);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_owner_bind_guest);
-
-/* Undo the guest binding of @o, if any; it stays remembered on failure. */
-static int nvlink2_owner_unbind(struct nvlink2_owner *o, u64 opal_id, u16 bdf)
-{
-	int ret;
-
-	lockdep_assert_held(&nvlink2_owner_lock);
-	if (!o || !o->guest_lpid)
-		return 0;
-	ret = pnv_nvlink2_lpar_unbind(opal_id, bdf);
-	if (!ret)
-		o->guest_lpid = 0;
-	return ret;
-}
 
 /**
  * pnv_nvlink2_owner_unbind_guest() - Take a GPU out of a guest's LPAR
@@ -412,8 +433,9 @@ EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_owner_unbind_guest);
  *	leave it in LPAR 0 without a context
  *
  * The NPU2 PHB calls this at boot and as VFIO takes and gives back the
- * GPU's group. Either way the GPU ends up out of any guest's LPAR, which
- * is remembered.
+ * GPU's group. A binding to a guest left behind is undone first; taking
+ * the GPU out drains whatever context firmware holds, also one a kernel
+ * before a kexec left. Whatever fails is remembered as a binding.
  *
  * Return: 0 or -errno.
  */
@@ -424,22 +446,28 @@ VISIBLE_IF_KUNIT int pnv_nvlink2_owner_host(struct device_node *np,
 	int ret;
 
 	guard(mutex)(&nvlink2_owner_lock);
-	if (bind)
-		ret = pnv_nvlink2_lpar_bind(opal_id, bdf, 0,
-					    MSR_DR | MSR_PR | MSR_HV);
-	else
+	o = nvlink2_owner_get(np, true);
+	if (!o)
+		return -ENOMEM;
+	if (bind) {
+		ret = nvlink2_owner_bind(o, opal_id, bdf, 0,
+					 MSR_DR | MSR_PR | MSR_HV);
+	} else {
 		ret = pnv_nvlink2_lpar_unbind(opal_id, bdf);
-	o = nvlink2_owner_get(np, false);
-	/* A failed binding to the host leaves the GPU in LPAR 0 too. */
-	if (o && (!ret || bind))
-		o->guest_lpid = 0;
+		if (ret && !o->bound) {
+			o->bound = true;
+			o->lpid = 0;
+		} else if (!ret) {
+			o->bound = false;
+		}
+	}
 	nvlink2_owner_put(o);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_owner_host);
 
 /**
- * pnv_nvlink2_owner_links_up() - Whether an isolated GPU's links are cut
+ * pnv_nvlink2_owner_links_up() - Say whether an isolated GPU's links are up
  * @np: the GPU's device-tree node
  * @err: 0 if they were just cut, else why they may be up
  *
@@ -460,6 +488,7 @@ void pnv_nvlink2_owner_links_up(struct device_node *np, int err)
 	o->links_up = err;
 	nvlink2_owner_put(o);
 }
+EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_owner_links_up);
 
 /**
  * pnv_nvlink2_owner_links_are_up() - What pnv_nvlink2_owner_links_up() said
@@ -475,6 +504,7 @@ bool pnv_nvlink2_owner_links_are_up(struct device_node *np)
 	o = nvlink2_owner_get(np, false);
 	return o && o->links_up;
 }
+EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_owner_links_are_up);
 
 /**
  * pnv_nvlink2_owner_claim() - Whether a GPU may have a new user
@@ -484,9 +514,9 @@ bool pnv_nvlink2_owner_links_are_up(struct device_node *np)
  * @mm: the mm of the new user
  *
  * An isolated GPU must have its links to GPUs outside its IOMMU group cut.
- * A GPU still bound to the LPAR of the guest it was last passed to is
- * unbound first. Its RAM must not be reachable through the IOMMU of
- * another mm than @mm.
+ * A GPU still bound to an LPAR, the guest's it was last passed to, or
+ * after a failure, is unbound first. Its RAM must not be reachable
+ * through the IOMMU of another mm than @mm.
  *
  * Return: 0; -EIO if the links may be up; -EBUSY if the GPU stays bound
  * or its RAM reachable; with a message.
@@ -507,8 +537,8 @@ VISIBLE_IF_KUNIT int pnv_nvlink2_owner_claim(struct device_node *np,
 			np);
 		ret = -EIO;
 	} else if (nvlink2_owner_unbind(o, opal_id, bdf)) {
-		pr_warn("%pOF: still bound to the LPAR of its previous user: refused\n",
-			np);
+		pr_warn("%pOF: still bound to LPAR %llu: refused\n", np,
+			o->lpid);
 		ret = -EBUSY;
 	} else if (nvlink2_ram_reachable(o) && o->ram_mm != mm) {
 		pr_warn("%pOF: GPU RAM still reachable through the IOMMU of its previous user: refused\n",
@@ -519,6 +549,75 @@ VISIBLE_IF_KUNIT int pnv_nvlink2_owner_claim(struct device_node *np,
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_owner_claim);
+
+#ifdef CONFIG_EEH
+/*
+ * EEH resets of a GPU's PE do not go through the PCI core's reset paths,
+ * and so not through the reset_prepare()/reset_done() of its driver: what
+ * maps the GPU RAM hears of them here.
+ */
+static BLOCKING_NOTIFIER_HEAD(nvlink2_eeh_chain);
+
+/**
+ * pnv_nvlink2_register_eeh_notifier() - Hear of EEH resets of NVLink2 GPUs
+ * @nb: called with PNV_NVLINK2_EEH_RESET or PNV_NVLINK2_EEH_RESET_DONE and
+ *	the GPU's pci_dev, in process context
+ *
+ * Return: 0.
+ */
+int pnv_nvlink2_register_eeh_notifier(struct notifier_block *nb)
+{
+	return blocking_notifier_chain_register(&nvlink2_eeh_chain, nb);
+}
+EXPORT_SYMBOL_GPL(pnv_nvlink2_register_eeh_notifier);
+
+/**
+ * pnv_nvlink2_unregister_eeh_notifier() - Undo the registration of @nb
+ * @nb: the notifier
+ */
+void pnv_nvlink2_unregister_eeh_notifier(struct notifier_block *nb)
+{
+	blocking_notifier_chain_unregister(&nvlink2_eeh_chain, nb);
+}
+EXPORT_SYMBOL_GPL(pnv_nvlink2_unregister_eeh_notifier);
+
+/**
+ * pnv_nvlink2_eeh_reset() - A step of an EEH reset of a PE
+ * @pe: the PE
+ * @option: EEH_RESET_HOT or EEH_RESET_FUNDAMENTAL as the reset starts,
+ *	EEH_RESET_DEACTIVATE as it ends
+ *
+ * Tells the notifiers of every NVLink2 GPU of @pe and of the PEs below,
+ * which the reset resets too.
+ */
+void pnv_nvlink2_eeh_reset(struct eeh_pe *pe, int option)
+{
+	struct eeh_dev *edev, *tmp;
+	struct pci_dev *pdev;
+	unsigned long event;
+	struct eeh_pe *child;
+
+	if (option == EEH_RESET_HOT || option == EEH_RESET_FUNDAMENTAL)
+		event = PNV_NVLINK2_EEH_RESET;
+	else if (option == EEH_RESET_DEACTIVATE)
+		event = PNV_NVLINK2_EEH_RESET_DONE;
+	else
+		return;
+
+	eeh_for_each_pe(pe, child) {
+		eeh_pe_for_each_dev(child, edev, tmp) {
+			pdev = eeh_dev_to_pci_dev(edev);
+			if (!pdev || pnv_nvlink2_role(pdev) != PNV_NVLINK2_GPU)
+				continue;
+			if (event == PNV_NVLINK2_EEH_RESET)
+				pnv_nvlink2_isolate_reset(pdev);
+			blocking_notifier_call_chain(&nvlink2_eeh_chain, event,
+						     pdev);
+		}
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_eeh_reset);
+#endif /* CONFIG_EEH */
 
 /* The NPU2 PHB behind a GPU's first NVLink, or NULL. */
 static struct pnv_phb *nvlink2_gpu_npu(struct pci_dev *gpu)

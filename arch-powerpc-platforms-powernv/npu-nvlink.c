@@ -219,7 +219,8 @@ static int nvlink2_read_ram(struct device_node *mem, u64 *base, u64 *size)
  * @info: filled in on success, left alone on failure
  *
  * The GPU RAM window comes from the "memory-region" of the GPU's first
- * bridge, the TGT from its "ibm,device-tgt-addr".
+ * bridge, the TGT from its "ibm,device-tgt-addr", the bridges from the
+ * GPU's "ibm,npu".
  *
  * Return: 0; -ENODEV if @gpu is not an NVLink2 GPU; -EINVAL if a property
  * it needs is missing or malformed (the message names it).
@@ -255,8 +256,14 @@ int pnv_nvlink2_of_gpu_info(const struct device_node *gpu,
 
 	ret = nvlink2_read_required(bridge, "ibm,device-tgt-addr", 2,
 				    &tmp.tgt);
-	if (!ret)
-		*info = tmp;
+	if (ret)
+		goto put_bridge;
+	ret = of_count_phandle_with_args(gpu, "ibm,npu", NULL);
+	if (ret < 0)
+		goto put_bridge;
+	tmp.nr_bridges = ret;
+	*info = tmp;
+	ret = 0;
 put_bridge:
 	of_node_put(bridge);
 	return ret;
@@ -265,8 +272,9 @@ EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_of_gpu_info);
 
 /*
  * The ATSD register of link @index: entry @index of the PHB's
- * "ibm,mmio-atsd", or entry 0 if there are fewer (firmware before skiboot
- * 6.3 gave one register for all links), 0 if the PHB has none.
+ * "ibm,mmio-atsd", 0 if there is none. Firmware lists one per link since
+ * skiboot 6.2, one for all links before: that one is not handed out, as
+ * links of GPUs in different IOMMU groups would share it.
  */
 static int nvlink2_read_atsd(const struct device_node *phb, u32 index,
 			     u64 *atsd)
@@ -274,20 +282,19 @@ static int nvlink2_read_atsd(const struct device_node *phb, u32 index,
 	const __be32 *prop;
 	int len, count;
 
+	*atsd = 0;
 	prop = of_get_property(phb, "ibm,mmio-atsd", &len);
-	if (!prop) {
-		*atsd = 0;
+	if (!prop)
 		return 0;
-	}
 	count = len / sizeof(u64);
 	if (!count || len % sizeof(u64)) {
 		pr_warn("%pOF: ibm,mmio-atsd is malformed\n", phb);
 		return -EINVAL;
 	}
 	if (index >= count) {
-		pr_warn("%pOF: no ATSD register for link %u, sharing the first one\n",
-			phb, index);
-		index = 0;
+		pr_warn("%pOF: no ATSD register of its own for link %u\n", phb,
+			index);
+		return 0;
 	}
 	*atsd = of_read_number(prop + 2 * index, 2);
 	return 0;

@@ -10,6 +10,7 @@
 #include <asm/iommu.h>
 #include <asm/pnv-pci.h>
 
+struct eeh_ops;
 struct mm_struct;
 struct pnv_ioda_pe;
 
@@ -28,6 +29,7 @@ bool pnv_nvlink2_owner_links_are_up(struct device_node *np);
 
 /* npu-nvlink-isolate.c: the isolation of the links between GPUs */
 bool pnv_nvlink2_gpu_isolated(struct device_node *gpu);
+void pnv_nvlink2_isolate_reset(struct pci_dev *pdev);
 
 /* Witherspoon: up to three GPUs per NPU, with an NPU PE each. */
 #define NVLINK2_GROUP_MAX_PES	8
@@ -69,13 +71,17 @@ s64 pnv_npu_opal_map_window_real(u64 phb_id, u16 pe, u64 size);
 s64 pnv_npu_opal_tce_kill(u64 phb_id, u16 pe);
 extern struct iommu_table_group_ops pnv_npu_pe_ops;
 extern struct iommu_table_group_ops pnv_nvlink2_group_ops;
-void pnv_npu_pe_init(struct pnv_ioda_pe *npe);
+int pnv_npu_pe_init(struct pnv_ioda_pe *npe);
+void pnv_npu_host_setup(struct pnv_ioda_pe *npe);
 
 int pnv_nvlink2_of_link_mask(const struct device_node *gpu,
 			     const struct device_node *const *group,
 			     unsigned int n, u32 *mask);
 int pnv_nvlink2_of_isolation(struct device_node *gpu, u32 *mask);
 int pnv_nvlink2_v100_cut_links(void __iomem *bar0, u32 mask);
+int pnv_nvlink2_cut(struct pci_dev *pdev, u32 mask);
+bool pnv_nvlink2_set_isolate(bool on);
+struct eeh_ops *pnv_nvlink2_eeh_ops(void);
 #endif
 
 #endif /* __POWERNV_NPU_NVLINK_H */

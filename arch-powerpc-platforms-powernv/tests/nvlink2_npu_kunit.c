@@ -12,6 +12,7 @@
  */
 
 #include <linux/device.h>
+#include <linux/notifier.h>
 #include <linux/of.h>
 #include <linux/pci.h>
 #include <linux/sizes.h>
@@ -19,6 +20,7 @@
 #include <kunit/of.h>
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
+#include <asm/eeh.h>
 #include <asm/opal.h>
 #include <asm/pci-bridge.h>
 #include <asm/reg.h>
@@ -264,79 +266,111 @@ static struct npu2_model *model_init(struct kunit *test, bool tve_5_10,
 
 #define GPU_BDF		0x0100	/* 0004:01:00.0, as skiboot sees it */
 
+#define NPE		1	/* the PE number of the bridges of GPU0 */
+
+/* Two bridges of GPU0 on the NPU PHB's root bus, and their pci_dn. */
 struct fake_npu {
 	struct pci_controller hose;
 	struct pnv_phb phb;
 	struct pnv_ioda_pe npe;
-	struct pci_dev bridge;
+	struct pci_bus bus;
+	struct pci_dev bridge, bridge1;
+	struct pci_dn bridge_pdn, bridge1_pdn;
+	struct device_node *bridge_np, *bridge1_np;
 	struct pci_dn gpu_pdn;
 	struct device_node *gpu;
-	int bridge_refs_dropped;
 };
-
-static void fake_bridge_release(struct device *dev)
-{
-	struct fake_npu *f = container_of(dev, struct fake_npu, bridge.dev);
-
-	f->bridge_refs_dropped++;
-}
 
 static void fake_npu_exit(void *data)
 {
 	struct fake_npu *f = data;
-	unsigned int refs = kref_read(&f->bridge.dev.kobj.kref);
 
 	f->gpu->data = NULL;
-	/* The references left: the test's and, unless released, the PE's */
-	while (refs--)
-		put_device(&f->bridge.dev);
+	f->bridge_np->data = NULL;
+	f->bridge1_np->data = NULL;
+	of_node_put(f->npe.npu_gpu);
+	put_device(&f->bridge.dev);
+	put_device(&f->bridge1.dev);
+}
+
+static void fake_bridge_release(struct device *dev)
+{
+}
+
+static struct device_node *redbud_node(struct kunit *test, const char *name)
+{
+	struct device_node *np;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/kunit-nvlink2-redbud/%s", name);
+	np = of_find_node_by_path(path);
+	KUNIT_ASSERT_NOT_NULL(test, np);
+	of_node_put_kunit(test, np);
+	return np;
+}
+
+static void fake_bridge(struct fake_npu *f, struct pci_dev *pdev,
+			struct device_node *np, struct pci_dn *pdn,
+			unsigned int devfn, const char *name)
+{
+	device_initialize(&pdev->dev);
+	pdev->dev.release = fake_bridge_release;
+	pdev->dev.of_node = np;
+	dev_set_name(&pdev->dev, "%s", name);
+	pdev->bus = &f->bus;
+	pdev->devfn = devfn;
+	pdn->devfn = devfn;
+	pdn->pe_number = NPE;
+	np->data = pdn;
+	list_add_tail(&pdev->bus_list, &f->bus.devices);
+	f->phb.ioda.pe_rmap[pci_dev_id(pdev)] = NPE;
 }
 
 /*
- * An NPU PHB with one PE, the PE of the bridges of GPU0 of the Redbud
+ * An NPU PHB with one PE, the PE of bridges 0 and 1 of GPU0 of the Redbud
  * overlay, as pnv_npu_dma_dev_setup() leaves it for the host: DMA in
  * bypass, the GPU bound to LPAR 0 with the host's context.
  */
 static struct fake_npu *fake_npu(struct kunit *test, struct npu2_model *m)
 {
 	struct fake_npu *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
-	struct device_node *bridge;
 
 	KUNIT_ASSERT_NOT_NULL(test, f);
 	KUNIT_ASSERT_EQ(test, 0, of_overlay_apply_kunit(test, nvlink2_redbud));
-	bridge = of_find_node_by_path("/kunit-nvlink2-redbud/bridge0-0");
-	KUNIT_ASSERT_NOT_NULL(test, bridge);
-	of_node_put_kunit(test, bridge);
-	f->gpu = of_find_node_by_path("/kunit-nvlink2-redbud/gpu0");
-	KUNIT_ASSERT_NOT_NULL(test, f->gpu);
-	of_node_put_kunit(test, f->gpu);
+	f->bridge_np = redbud_node(test, "bridge0-0");
+	f->bridge1_np = redbud_node(test, "bridge0-1");
+	f->gpu = redbud_node(test, "gpu0");
 	/* The GPU's requester id, from its pci_dn as on a real tree. */
 	f->gpu_pdn.busno = GPU_BDF >> 8;
 	f->gpu_pdn.devfn = GPU_BDF & 0xff;
 	f->gpu->data = &f->gpu_pdn;
-
-	device_initialize(&f->bridge.dev);
-	f->bridge.dev.release = fake_bridge_release;
-	f->bridge.dev.of_node = bridge;
-	dev_set_name(&f->bridge.dev, "0007:00:00.0");
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, fake_npu_exit, f));
 
 	f->hose.private_data = &f->phb;
 	f->hose.node = NUMA_NO_NODE;
 	f->phb.hose = &f->hose;
 	f->phb.type = PNV_PHB_NPU_NVLINK;
 	f->phb.opal_id = m->opal_id;
+	f->phb.ioda.total_pe_num = NPU2_MAX_PE;
+	f->phb.ioda.pe_array = &f->npe - NPE;
+	f->bus.sysdata = &f->hose;
+	INIT_LIST_HEAD(&f->bus.devices);
+	fake_bridge(f, &f->bridge, f->bridge_np, &f->bridge_pdn, 0,
+		    "0007:00:00.0");
+	fake_bridge(f, &f->bridge1, f->bridge1_np, &f->bridge1_pdn, 1,
+		    "0007:00:00.1");
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, fake_npu_exit, f));
+
 	f->npe.phb = &f->phb;
-	f->npe.pe_number = 1;
+	f->npe.pe_number = NPE;
 	f->npe.flags = PNV_IODA_PE_DEV;
 	f->npe.pdev = &f->bridge;
+	f->npe.rid = pci_dev_id(&f->bridge);
+	f->npe.device_count = 2;
 
 	/* As pnv_npu_dma_dev_setup() does for the GPU's first bridge */
-	pnv_npu_pe_init(&f->npe);
-	KUNIT_ASSERT_EQ(test, 0, model_map_window_real(m->opal_id, 1, SZ_1G));
-	f->npe.tce_bypass_enabled = true;
-	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_owner_host(f->gpu, m->opal_id,
-							GPU_BDF, true));
+	KUNIT_ASSERT_EQ(test, 0, pnv_npu_pe_init(&f->npe));
+	pnv_npu_host_setup(&f->npe);
+	KUNIT_ASSERT_TRUE(test, model_bypass(m, NPE));
 	KUNIT_ASSERT_EQ(test, 0, model_lpar_of(m, GPU_BDF));
 	return f;
 }
@@ -373,11 +407,21 @@ static struct iommu_table_group *npe_tg(struct fake_npu *f)
 	return &f->npe.table_group;
 }
 
+/* VFIO takes the bridge's group, or gives it back to the host. */
+static long take(struct fake_npu *f)
+{
+	return pnv_npu_pe_ops.take_ownership(npe_tg(f), &f->bridge.dev);
+}
+
+static void give(struct fake_npu *f)
+{
+	pnv_npu_pe_ops.release_ownership(npe_tg(f), &f->bridge.dev);
+}
+
 /* VFIO takes the group: the host's bypass and context go. */
 static void own(struct kunit *test, struct npu2_model *m, struct fake_npu *f)
 {
-	KUNIT_ASSERT_EQ(test, 0, pnv_npu_pe_ops.take_ownership(npe_tg(f),
-								&f->bridge.dev));
+	KUNIT_ASSERT_EQ(test, 0, take(f));
 	KUNIT_ASSERT_TRUE(test, model_dma_off(m, 1));
 	KUNIT_ASSERT_EQ(test, -1, model_lpar_of(m, GPU_BDF));
 }
@@ -485,7 +529,7 @@ static void ownership_round_trip(struct kunit *test)
 	own(test, m, f);
 	KUNIT_ASSERT_EQ(test, 0, pnv_npu_pe_ops.set_window(npe_tg(f), 0, tbl));
 	/* VFIO gives the group back with its window still set. */
-	pnv_npu_pe_ops.release_ownership(npe_tg(f), &f->bridge.dev);
+	give(f);
 	KUNIT_EXPECT_TRUE(test, model_bypass(m, 1));
 	KUNIT_EXPECT_NULL(test, npe_tg(f)->tables[0]);
 	KUNIT_EXPECT_EQ(test, 0, model_lpar_of(m, GPU_BDF));
@@ -495,19 +539,53 @@ static void ownership_round_trip(struct kunit *test)
 }
 
 /*
- * If the GPU cannot leave the host's LPAR, VFIO does not get the PE, and
- * the host keeps it as it was.
+ * If the GPU cannot leave the host's LPAR, VFIO does not get the PE, whose
+ * DMA stays off (the host's context is gone already), and the next try
+ * takes the GPU out: a PE VFIO failed to get is not one it may get with
+ * the host's context.
  */
-static void take_ownership_failure_keeps_host(struct kunit *test)
+static void take_ownership_failure_fails_closed(struct kunit *test)
 {
 	struct npu2_model *m = model_init(test, true, true);
 	struct fake_npu *f = fake_npu(test, m);
 
 	m->fail_map_lpar = 1;
-	KUNIT_EXPECT_NE(test, 0, pnv_npu_pe_ops.take_ownership(npe_tg(f),
-								&f->bridge.dev));
-	KUNIT_EXPECT_TRUE(test, model_bypass(m, 1));
-	KUNIT_EXPECT_TRUE(test, f->npe.tce_bypass_enabled);
+	KUNIT_EXPECT_NE(test, 0, take(f));
+	KUNIT_EXPECT_TRUE(test, model_dma_off(m, NPE));
+	KUNIT_EXPECT_FALSE(test, f->npe.npu_owned);
+
+	own(test, m, f);
+	KUNIT_EXPECT_TRUE(test, f->npe.npu_owned);
+}
+
+/*
+ * A PE whose bypass firmware refuses at setup has DMA off, and the GPU
+ * is not bound to the host: VFIO, which finds it so, must not get a GPU
+ * that still has the host's context.
+ */
+static void host_setup_failure_binds_nothing(struct kunit *test)
+{
+	struct npu2_model *m = model_init(test, true, true);
+	struct fake_npu *f = fake_npu(test, m);
+
+	take(f);
+	give(f);
+	KUNIT_ASSERT_EQ(test, 0, model_lpar_of(m, GPU_BDF));
+
+	/* The host gets the PE back, and firmware refuses bypass. */
+	own(test, m, f);
+	m->fail_real = 2;
+	give(f);
+	KUNIT_EXPECT_TRUE(test, model_dma_off(m, NPE));
+	KUNIT_EXPECT_EQ(test, -1, model_lpar_of(m, GPU_BDF));
+
+	/*
+	 * Whatever the PE's DMA, VFIO takes the GPU out of the host's LPAR:
+	 * bound as the removed v5.x code bound it even without bypass.
+	 */
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_owner_host(f->gpu, m->opal_id,
+							GPU_BDF, true));
+	own(test, m, f);
 }
 
 /* If DMA cannot be turned off, VFIO does not get the PE either. */
@@ -517,8 +595,7 @@ static void take_ownership_dma_off_failure(struct kunit *test)
 	struct fake_npu *f = fake_npu(test, m);
 
 	m->fail_real = 1;
-	KUNIT_EXPECT_NE(test, 0, pnv_npu_pe_ops.take_ownership(npe_tg(f),
-								&f->bridge.dev));
+	KUNIT_EXPECT_NE(test, 0, take(f));
 	KUNIT_EXPECT_EQ(test, 0, model_lpar_of(m, GPU_BDF));
 }
 
@@ -538,20 +615,58 @@ static void release_pe_dma_off(struct kunit *test)
 }
 
 /*
- * The PE holds its first bridge from its setup to its release, so that
- * the bridge can go away before the others of its GPU.
+ * The PE holds none of its bridges, whose release is what releases it: a
+ * reference would keep the PE, in whatever DMA state, forever. When its
+ * first bridge goes before the others, another one it still has becomes
+ * its first, and the last one is released with the PE.
  */
-static void pe_holds_first_bridge(struct kunit *test)
+static void first_bridge_goes_first(struct kunit *test)
 {
 	struct npu2_model *m = model_init(test, true, true);
 	struct fake_npu *f = fake_npu(test, m);
+	u16 rid0 = pci_dev_id(&f->bridge), rid1 = pci_dev_id(&f->bridge1);
 
-	/* fake_npu() set the PE up: the bridge's own reference goes. */
-	put_device(&f->bridge.dev);
-	KUNIT_EXPECT_EQ(test, 0, f->bridge_refs_dropped);
-	KUNIT_EXPECT_STREQ(test, "0007:00:00.0", dev_name(&f->npe.pdev->dev));
+	KUNIT_EXPECT_EQ(test, 1, kref_read(&f->bridge.dev.kobj.kref));
+	KUNIT_EXPECT_PTR_EQ(test, f->gpu, f->npe.npu_gpu);
+
+	/* Bridge 0 is removed from the bus, then released. */
+	list_del(&f->bridge.bus_list);
+	pnv_npu_release_bridge(&f->bridge);
+	KUNIT_EXPECT_PTR_EQ(test, &f->bridge1, f->npe.pdev);
+	KUNIT_EXPECT_EQ(test, rid1, f->npe.rid);
+	KUNIT_EXPECT_EQ(test, IODA_INVALID_PE, f->phb.ioda.pe_rmap[rid0]);
+	f->npe.device_count--;
+
+	/* The GPU is still known by its node, not by a bridge. */
+	KUNIT_EXPECT_PTR_EQ(test, f->gpu, f->npe.npu_gpu);
+	own(test, m, f);
+
+	/* Bridge 1, the last, is released with the PE. */
+	list_del(&f->bridge1.bus_list);
+	pnv_npu_release_bridge(&f->bridge1);
+	KUNIT_EXPECT_PTR_EQ(test, &f->bridge1, f->npe.pdev);
 	pnv_npu_release_pe(&f->npe);
-	KUNIT_EXPECT_EQ(test, 1, f->bridge_refs_dropped);
+	KUNIT_EXPECT_TRUE(test, model_dma_off(m, NPE));
+	KUNIT_EXPECT_NULL(test, f->npe.npu_gpu);
+}
+
+/*
+ * A kexec shuts the NPU PHB down with the DMA of every PE off, not with
+ * the IODA reset of the other PHBs, which is bypass of every address on
+ * the NPU2 (hw/npu2.c npu2_ioda_reset() writes TVE 0).
+ */
+static void shutdown_leaves_dma_off(struct kunit *test)
+{
+	struct npu2_model *m = model_init(test, true, true);
+	struct fake_npu *f = fake_npu(test, m);
+	int pe;
+
+	own(test, m, f);
+	give(f);
+	KUNIT_ASSERT_TRUE(test, model_bypass(m, NPE));
+	pnv_npu_shutdown(&f->hose);
+	for (pe = 0; pe < NPU2_MAX_PE; pe++)
+		KUNIT_EXPECT_TRUE_MSG(test, model_dma_off(m, pe), "PE#%d", pe);
 }
 
 /* ------------------------------------------------------------------ */
@@ -701,9 +816,104 @@ static void group_unset_window_failure_keeps_table(struct kunit *test)
 }
 
 /* ------------------------------------------------------------------ */
+/* Disabling a bridge */
+
+/*
+ * The config space skiboot emulates for two bridges of an NPU PHB: a PCIe
+ * capability at 0x40 (hw/npu2.c npu2_populate_cfg()), whose DEVCTL keeps
+ * what is written, and a 16-bit write of it with the FLR bit resets that
+ * bridge's link alone (npu2_dev_cfg_exp_devcap() calls
+ * npu2_dev_procedure_reset() for the brick).
+ */
+#define BRIDGE_PCIE_CAP		0x40
+
+struct fake_npu_cfg {
+	struct pci_bus bus;
+	struct pci_dev bridges[2];
+	u16 devctl[2];
+	int link_resets[2];
+};
+
+static struct fake_npu_cfg *fake_cfg;
+
+static int fake_cfg_read(struct pci_bus *bus, unsigned int devfn, int where,
+			 int size, u32 *val)
+{
+	if (devfn > 1 || where != BRIDGE_PCIE_CAP + PCI_EXP_DEVCTL || size != 2) {
+		*val = 0;
+		return PCIBIOS_SUCCESSFUL;
+	}
+	*val = fake_cfg->devctl[devfn];
+	return PCIBIOS_SUCCESSFUL;
+}
+
+static int fake_cfg_write(struct pci_bus *bus, unsigned int devfn, int where,
+			  int size, u32 val)
+{
+	if (devfn > 1 || where != BRIDGE_PCIE_CAP + PCI_EXP_DEVCTL)
+		return PCIBIOS_SUCCESSFUL;
+	/* Other sizes are OPAL_PARAMETER: the write is dropped. */
+	if (size != 2)
+		return PCIBIOS_SET_FAILED;
+	if (val & PCI_EXP_DEVCTL_BCR_FLR)
+		fake_cfg->link_resets[devfn]++;
+	fake_cfg->devctl[devfn] = val;
+	return PCIBIOS_SUCCESSFUL;
+}
+
+static struct pci_ops fake_cfg_ops = {
+	.read = fake_cfg_read,
+	.write = fake_cfg_write,
+};
+
+/*
+ * Disabling a bridge resets its link, not the other links of the NPU (a
+ * hot reset of the NPU PHB, npu2_hreset(), resets them all), and leaves
+ * the FLR bit clear, so that a later read-modify-write of DEVCTL does not
+ * reset the link again.
+ */
+static void disable_resets_one_link(struct kunit *test)
+{
+	struct fake_npu_cfg *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	fake_cfg = c;
+	c->bus.ops = &fake_cfg_ops;
+	for (i = 0; i < 2; i++) {
+		c->bridges[i].bus = &c->bus;
+		c->bridges[i].devfn = i;
+		c->bridges[i].pcie_cap = BRIDGE_PCIE_CAP;
+		c->bridges[i].pcie_flags_reg = PCI_EXP_TYPE_ENDPOINT << 4;
+		c->bridges[i].dev.init_name = i ? "0007:00:00.1" : "0007:00:00.0";
+	}
+
+	pnv_npu_disable_device(&c->bridges[0]);
+	KUNIT_EXPECT_EQ(test, 1, c->link_resets[0]);
+	KUNIT_EXPECT_EQ(test, 0, c->link_resets[1]);
+	KUNIT_EXPECT_EQ(test, 0, c->devctl[0] & PCI_EXP_DEVCTL_BCR_FLR);
+
+	KUNIT_ASSERT_EQ(test, 0, pcie_capability_set_word(&c->bridges[0],
+							  PCI_EXP_DEVCTL,
+							  PCI_EXP_DEVCTL_RELAX_EN));
+	KUNIT_EXPECT_EQ(test, 1, c->link_resets[0]);
+	fake_cfg = NULL;
+}
+
+/* ------------------------------------------------------------------ */
 /* Binding to a guest's LPAR */
 
 #define GUEST_LPID	5
+
+static int bind_guest(struct npu2_model *m, struct fake_npu *f, u64 lpid)
+{
+	return pnv_nvlink2_owner_bind_guest(f->gpu, m->opal_id, GPU_BDF, lpid);
+}
+
+static int unbind_guest(struct npu2_model *m, struct fake_npu *f)
+{
+	return pnv_nvlink2_owner_unbind_guest(f->gpu, m->opal_id, GPU_BDF);
+}
 
 /*
  * A guest binding that firmware refuses to undo keeps the GPU from
@@ -715,13 +925,11 @@ static void failed_unbind_refuses_claim(struct kunit *test)
 	struct fake_npu *f = fake_npu(test, m);
 
 	own(test, m, f);
-	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_owner_bind_guest(f->gpu, m->opal_id,
-							     GPU_BDF, GUEST_LPID));
+	KUNIT_ASSERT_EQ(test, 0, bind_guest(m, f, GUEST_LPID));
 	KUNIT_EXPECT_EQ(test, GUEST_LPID, model_lpar_of(m, GPU_BDF));
 
 	m->fail_map_lpar = 1;
-	KUNIT_EXPECT_NE(test, 0, pnv_nvlink2_owner_unbind_guest(f->gpu, m->opal_id,
-								 GPU_BDF));
+	KUNIT_EXPECT_NE(test, 0, unbind_guest(m, f));
 	KUNIT_EXPECT_EQ(test, GUEST_LPID, m->xts[model_xts(m, GPU_BDF, false)].lpid);
 
 	m->fail_map_lpar = 1;
@@ -747,8 +955,7 @@ static void failed_bind_leaves_no_lpar(struct kunit *test)
 
 	own(test, m, f);
 	m->fail_init = 1;
-	KUNIT_EXPECT_NE(test, 0, pnv_nvlink2_owner_bind_guest(f->gpu, m->opal_id,
-							     GPU_BDF, GUEST_LPID));
+	KUNIT_EXPECT_NE(test, 0, bind_guest(m, f, GUEST_LPID));
 	KUNIT_EXPECT_EQ(test, 0, m->xts[model_xts(m, GPU_BDF, false)].lpid);
 	KUNIT_EXPECT_EQ(test, -1, model_lpar_of(m, GPU_BDF));
 	KUNIT_EXPECT_EQ(test, 0, pnv_nvlink2_owner_claim(f->gpu, m->opal_id,
@@ -767,18 +974,13 @@ static void guests_in_turn_balance_contexts(struct kunit *test, bool resets)
 
 	own(test, m, f);
 	for (i = 0; i < 3; i++) {
-		KUNIT_ASSERT_EQ(test, 0,
-				pnv_nvlink2_owner_bind_guest(f->gpu, m->opal_id,
-							     GPU_BDF,
-							     GUEST_LPID + i));
+		KUNIT_ASSERT_EQ(test, 0, bind_guest(m, f, GUEST_LPID + i));
 		KUNIT_EXPECT_EQ(test, 1, m->xts[id].ctx_ref);
 		KUNIT_EXPECT_EQ(test, GUEST_LPID + i, model_lpar_of(m, GPU_BDF));
-		KUNIT_ASSERT_EQ(test, 0,
-				pnv_nvlink2_owner_unbind_guest(f->gpu, m->opal_id,
-							       GPU_BDF));
+		KUNIT_ASSERT_EQ(test, 0, unbind_guest(m, f));
 		KUNIT_EXPECT_EQ(test, 0, m->xts[id].ctx_ref);
 	}
-	pnv_npu_pe_ops.release_ownership(npe_tg(f), &f->bridge.dev);
+	give(f);
 	KUNIT_EXPECT_EQ(test, 1, m->xts[id].ctx_ref);
 	KUNIT_EXPECT_EQ(test, 0, model_lpar_of(m, GPU_BDF));
 }
@@ -809,17 +1011,47 @@ static void take_ownership_drains_contexts(struct kunit *test)
 	own(test, m, f);
 }
 
-/* A context firmware fails to drop keeps the GPU with the host. */
+/*
+ * A context firmware fails to drop: VFIO does not get the PE, whose DMA
+ * stays off, and gets it once the context goes.
+ */
 static void destroy_failure_refuses_ownership(struct kunit *test)
 {
 	struct npu2_model *m = model_init(test, true, false);
 	struct fake_npu *f = fake_npu(test, m);
 
 	m->fail_destroy = 1;
-	KUNIT_EXPECT_NE(test, 0, pnv_npu_pe_ops.take_ownership(npe_tg(f),
-								&f->bridge.dev));
-	KUNIT_EXPECT_TRUE(test, model_bypass(m, 1));
+	KUNIT_EXPECT_NE(test, 0, take(f));
+	KUNIT_EXPECT_TRUE(test, model_dma_off(m, NPE));
 	KUNIT_EXPECT_EQ(test, 0, model_lpar_of(m, GPU_BDF));
+	own(test, m, f);
+}
+
+/*
+ * skiboot before 6.3 has no context refcount: DESTROY_CONTEXT succeeds for
+ * a known BDF and keeps the context (hw/npu2.c, before "npu2: Add
+ * XTS_BDF_MAP wildcard refcount"). No unbinding completes: VFIO never
+ * gets the PE, rather than a GPU with the host's context.
+ */
+static s64 model_destroy_context_pre_6_3(u64 phb_id, u64 bdf)
+{
+	struct npu2_model *m = model();
+
+	if (phb_id != m->opal_id || model_xts(m, bdf, false) < 0)
+		return OPAL_PARAMETER;
+	return OPAL_SUCCESS;
+}
+
+static void pre_6_3_refuses_ownership(struct kunit *test)
+{
+	struct npu2_model *m = model_init(test, true, false);
+	struct fake_npu *f = fake_npu(test, m);
+
+	kunit_activate_static_stub(test, pnv_npu_opal_destroy_context,
+				   model_destroy_context_pre_6_3);
+	KUNIT_EXPECT_EQ(test, -EBUSY, take(f));
+	KUNIT_EXPECT_TRUE(test, model_dma_off(m, NPE));
+	KUNIT_EXPECT_FALSE(test, f->npe.npu_owned);
 }
 
 /* ------------------------------------------------------------------ */
@@ -845,6 +1077,222 @@ static void links_up_refuses_claim(struct kunit *test)
 							 GPU_BDF, NULL));
 }
 
+/*
+ * EEH resets. The tests go through powernv's EEH operations, with a PHB
+ * whose freeze and thaw of the GPU's PE are recorded, and a cut of the
+ * GPU's links that, like pnv_nvlink2_v100_cut_links() on a V100, fails
+ * while the PE's MMIO is frozen (MMIO reads all ones).
+ */
+#define GPU_PE		3
+
+struct fake_eeh {
+	struct pci_controller hose;
+	struct pnv_phb phb;
+	struct eeh_pe pe;
+	struct eeh_dev edev;
+	struct pci_dev gpu;
+	bool mmio_frozen, dma_frozen;
+	int cuts, fail_cut;
+	u32 mask;
+	bool was_isolated;
+};
+
+static struct fake_eeh *to_fake_eeh(struct pnv_phb *phb)
+{
+	return container_of(phb, struct fake_eeh, phb);
+}
+
+static int fake_unfreeze_pe(struct pnv_phb *phb, int pe_no, int opt)
+{
+	struct fake_eeh *e = to_fake_eeh(phb);
+
+	if (opt == OPAL_EEH_ACTION_CLEAR_FREEZE_MMIO ||
+	    opt == OPAL_EEH_ACTION_CLEAR_FREEZE_ALL)
+		e->mmio_frozen = false;
+	if (opt == OPAL_EEH_ACTION_CLEAR_FREEZE_DMA ||
+	    opt == OPAL_EEH_ACTION_CLEAR_FREEZE_ALL)
+		e->dma_frozen = false;
+	return 0;
+}
+
+static void fake_freeze_pe(struct pnv_phb *phb, int pe_no)
+{
+	struct fake_eeh *e = to_fake_eeh(phb);
+
+	e->mmio_frozen = true;
+	e->dma_frozen = true;
+}
+
+static int fake_cut(struct pci_dev *pdev, u32 mask)
+{
+	struct fake_eeh *e = container_of(pdev, struct fake_eeh, gpu);
+
+	e->cuts++;
+	if (e->mmio_frozen || model_fail(&e->fail_cut))
+		return -EIO;
+	e->mask = mask;
+	return 0;
+}
+
+static void fake_eeh_exit(void *data)
+{
+	struct fake_eeh *e = data;
+
+	pnv_nvlink2_owner_links_up(e->gpu.dev.of_node, 0);
+	pnv_nvlink2_set_isolate(e->was_isolated);
+}
+
+/* The GPU0 of the Redbud overlay, isolated, alone in its PE, frozen. */
+static struct fake_eeh *fake_eeh(struct kunit *test)
+{
+	struct fake_eeh *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+	struct eeh_ops *ops = pnv_nvlink2_eeh_ops();
+
+	if (!ops || strcmp(ops->name, "powernv"))
+		kunit_skip(test, "no powernv EEH");
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_ASSERT_EQ(test, 0, of_overlay_apply_kunit(test, nvlink2_redbud));
+
+	e->hose.private_data = &e->phb;
+	e->phb.hose = &e->hose;
+	e->phb.unfreeze_pe = fake_unfreeze_pe;
+	e->phb.freeze_pe = fake_freeze_pe;
+	e->pe.phb = &e->hose;
+	e->pe.addr = GPU_PE;
+	INIT_LIST_HEAD(&e->pe.child_list);
+	INIT_LIST_HEAD(&e->pe.edevs);
+	e->edev.pe = &e->pe;
+	e->edev.pdev = &e->gpu;
+	list_add_tail(&e->edev.entry, &e->pe.edevs);
+	e->gpu.dev.of_node = redbud_node(test, "gpu0");
+	e->gpu.dev.init_name = "0004:04:00.0";
+	e->gpu.dev.archdata.edev = &e->edev;
+	e->was_isolated = pnv_nvlink2_set_isolate(true);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, fake_eeh_exit, e));
+	kunit_activate_static_stub(test, pnv_nvlink2_cut, fake_cut);
+	e->mmio_frozen = true;
+	e->dma_frozen = true;
+	return e;
+}
+
+/*
+ * An EEH reset brings the links up; they are cut as the PE is thawed,
+ * with MMIO thawed for that first, before the thaw goes on. The removed
+ * code cut them after the thaw of MMIO, which powernv's PHBs never reach
+ * (pnv_eeh_set_option() returns through phb->unfreeze_pe()).
+ */
+static void eeh_thaw_cuts_first(struct kunit *test)
+{
+	struct fake_eeh *e = fake_eeh(test);
+	struct eeh_ops *ops = pnv_nvlink2_eeh_ops();
+	struct device_node *gpu = e->gpu.dev.of_node;
+
+	pnv_nvlink2_eeh_reset(&e->pe, EEH_RESET_HOT);
+	KUNIT_EXPECT_TRUE(test, pnv_nvlink2_owner_links_are_up(gpu));
+
+	KUNIT_EXPECT_EQ(test, 0, ops->set_option(&e->pe, EEH_OPT_THAW_MMIO));
+	KUNIT_EXPECT_EQ(test, 1, e->cuts);
+	KUNIT_EXPECT_NE(test, 0, e->mask);
+	KUNIT_EXPECT_FALSE(test, pnv_nvlink2_owner_links_are_up(gpu));
+	KUNIT_EXPECT_EQ(test, 0, ops->set_option(&e->pe, EEH_OPT_THAW_DMA));
+	KUNIT_EXPECT_FALSE(test, e->dma_frozen);
+	KUNIT_EXPECT_EQ(test, 1, e->cuts);
+}
+
+/*
+ * A cut that fails refuses the thaw, of MMIO or DMA, whoever asks (a
+ * guest through VFIO_EEH_PE_OP too): the PE stays frozen, and nobody
+ * else can take the GPU, until a cut succeeds.
+ */
+static void eeh_cut_failure_keeps_frozen(struct kunit *test)
+{
+	struct fake_eeh *e = fake_eeh(test);
+	struct eeh_ops *ops = pnv_nvlink2_eeh_ops();
+	struct device_node *gpu = e->gpu.dev.of_node;
+
+	pnv_nvlink2_eeh_reset(&e->pe, EEH_RESET_HOT);
+	e->fail_cut = 1;
+	KUNIT_EXPECT_EQ(test, -EIO, ops->set_option(&e->pe, EEH_OPT_THAW_MMIO));
+	KUNIT_EXPECT_TRUE(test, e->mmio_frozen);
+	KUNIT_EXPECT_TRUE(test, e->dma_frozen);
+	KUNIT_EXPECT_TRUE(test, pnv_nvlink2_owner_links_are_up(gpu));
+	KUNIT_EXPECT_EQ(test, -EIO, pnv_nvlink2_owner_claim(gpu, 0, GPU_BDF,
+							    NULL));
+
+	e->fail_cut = 1;
+	KUNIT_EXPECT_EQ(test, -EIO, ops->set_option(&e->pe, EEH_OPT_THAW_DMA));
+	KUNIT_EXPECT_TRUE(test, e->dma_frozen);
+
+	KUNIT_EXPECT_EQ(test, 0, ops->set_option(&e->pe, EEH_OPT_THAW_DMA));
+	KUNIT_EXPECT_FALSE(test, e->dma_frozen);
+	KUNIT_EXPECT_FALSE(test, pnv_nvlink2_owner_links_are_up(gpu));
+}
+
+/*
+ * A reset of the whole PHB thaws every PE: a GPU whose links it left up
+ * is frozen again as its config space is restored, so that its MMIO and
+ * DMA wait for the cut (eeh_pci_enable() thaws only frozen PEs).
+ */
+static void eeh_restore_refreezes(struct kunit *test)
+{
+	struct fake_eeh *e = fake_eeh(test);
+
+	pnv_nvlink2_eeh_reset(&e->pe, EEH_RESET_HOT);
+	e->mmio_frozen = false;
+	e->dma_frozen = false;
+	pnv_nvlink2_eeh_restored(&e->edev);
+	KUNIT_EXPECT_TRUE(test, e->mmio_frozen);
+	KUNIT_EXPECT_TRUE(test, e->dma_frozen);
+	KUNIT_EXPECT_EQ(test, 0, e->cuts);
+}
+
+struct eeh_listener {
+	struct notifier_block nb;
+	struct pci_dev *gpu;
+	unsigned long events[4];
+	int nr;
+};
+
+static int eeh_listen(struct notifier_block *nb, unsigned long event,
+		      void *data)
+{
+	struct eeh_listener *l = container_of(nb, struct eeh_listener, nb);
+
+	if (data == l->gpu && l->nr < ARRAY_SIZE(l->events))
+		l->events[l->nr++] = event;
+	return NOTIFY_OK;
+}
+
+static void eeh_unlisten(void *data)
+{
+	pnv_nvlink2_unregister_eeh_notifier(data);
+}
+
+/*
+ * An EEH reset of a GPU's PE goes through neither the PCI core's resets
+ * nor its driver's reset_prepare()/reset_done(): whatever maps its RAM
+ * hears of it from the platform, as it starts and as it ends, with no
+ * freeze or thaw in between (VFIO_EEH_PE_OP takes the steps one by one).
+ */
+static void eeh_reset_is_heard(struct kunit *test)
+{
+	struct fake_eeh *e = fake_eeh(test);
+	struct eeh_listener l = {
+		.nb.notifier_call = eeh_listen,
+		.gpu = &e->gpu,
+	};
+
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_register_eeh_notifier(&l.nb));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, eeh_unlisten,
+							   &l.nb));
+	pnv_nvlink2_eeh_reset(&e->pe, EEH_RESET_HOT);
+	KUNIT_EXPECT_EQ(test, 1, l.nr);
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_EEH_RESET, l.events[0]);
+	pnv_nvlink2_eeh_reset(&e->pe, EEH_RESET_DEACTIVATE);
+	KUNIT_EXPECT_EQ(test, 2, l.nr);
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_EEH_RESET_DONE, l.events[1]);
+}
+
 static struct kunit_case nvlink2_npu_test_cases[] = {
 	KUNIT_CASE(unset_window_dma_off),
 	KUNIT_CASE(unset_window_dma_off_pre_5_10),
@@ -852,20 +1300,28 @@ static struct kunit_case nvlink2_npu_test_cases[] = {
 	KUNIT_CASE(unset_window_failure_keeps_table),
 	KUNIT_CASE(npu_refuses_5_levels),
 	KUNIT_CASE(ownership_round_trip),
-	KUNIT_CASE(take_ownership_failure_keeps_host),
+	KUNIT_CASE(take_ownership_failure_fails_closed),
+	KUNIT_CASE(host_setup_failure_binds_nothing),
 	KUNIT_CASE(take_ownership_dma_off_failure),
 	KUNIT_CASE(release_pe_dma_off),
-	KUNIT_CASE(pe_holds_first_bridge),
+	KUNIT_CASE(first_bridge_goes_first),
+	KUNIT_CASE(shutdown_leaves_dma_off),
 	KUNIT_CASE(group_refuses_5_levels),
 	KUNIT_CASE(group_set_window_unwinds),
 	KUNIT_CASE(group_unset_window_failure_keeps_table),
+	KUNIT_CASE(disable_resets_one_link),
 	KUNIT_CASE(failed_unbind_refuses_claim),
 	KUNIT_CASE(failed_bind_leaves_no_lpar),
 	KUNIT_CASE(guests_in_turn_6_4),
 	KUNIT_CASE(guests_in_turn_6_3),
 	KUNIT_CASE(take_ownership_drains_contexts),
 	KUNIT_CASE(destroy_failure_refuses_ownership),
+	KUNIT_CASE(pre_6_3_refuses_ownership),
 	KUNIT_CASE(links_up_refuses_claim),
+	KUNIT_CASE(eeh_thaw_cuts_first),
+	KUNIT_CASE(eeh_cut_failure_keeps_frozen),
+	KUNIT_CASE(eeh_restore_refreezes),
+	KUNIT_CASE(eeh_reset_is_heard),
 	{}
 };
 

@@ -29,29 +29,40 @@
  *   the sPAPR TCE IOMMU as device memory of that mm for as long as the
  *   mapping lives; a registration that DMA mappings keep alive after that
  *   keeps every other mm from opening the GPU until they are gone.
- * - Its mappings are revoked, and faults refused (SIGBUS), while the GPU
- *   or one of its bridges resets, when a bridge is disabled (firmware then
- *   fences the GPU RAM), and while the GPU is in a low-power state. After
- *   a reset a mapping comes back on the next fault once the GPU answers
+ * - It is reached over the GPU's links, which its bridges stand for: it
+ *   faults in, and reads and writes go through, only while every bridge
+ *   of the GPU is open through this driver and none is being reset
+ *   (firmware fences the links of a bridge it resets or that is disabled,
+ *   as VFIO disables a bridge it closes), while the GPU itself is not
+ *   being reset, by the PCI core or by EEH, and while it is not in a
+ *   low-power state. Otherwise faults get SIGBUS and reads and writes
+ *   -EIO, and the mappings are revoked as any of these starts. After a
+ *   reset a mapping comes back on the next fault once the GPU answers
  *   config cycles again; whether its links are trained again is for the
  *   GPU's driver to know, not the host.
  * - Memory decode does not gate it. GPU RAM is reached through the NPU2,
  *   not through the GPU's BARs, and a VMM maps it as guest RAM: guests
  *   clear PCI_COMMAND_MEMORY to size BARs, and QEMU clears it at every
  *   reset, and neither may cut the guest off its RAM (v5.x never did).
+ * - GPU RAM that the host put online as System RAM (the host's GPU driver
+ *   can) is not handed out: the GPU is refused (-EBUSY) until it is
+ *   offline.
  */
 
 #include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/list.h>
 #include <linux/memory-failure.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/notifier.h>
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/vfio_pci_core.h>
 #include <kunit/visibility.h>
 #include <asm/pnv-pci.h>
@@ -72,6 +83,9 @@
 /* Page offset in its region of a mapping of a VFIO device region. */
 #define NVLINK2_PGOFF_MASK	(VFIO_PCI_OFFSET_MASK >> PAGE_SHIFT)
 
+/* An NPU2 has six links: no GPU has more bridges. */
+#define NVLINK2_MAX_BRIDGES	6
+
 struct nvlink2_vfio_pci_device {
 	struct vfio_pci_core_device core_device;
 	union {
@@ -82,28 +96,37 @@ struct nvlink2_vfio_pci_device {
 	/*
 	 * GPU role. Faults and reads and writes of GPU RAM hold @ram_gate
 	 * for reading (after memory_lock), revocations for writing. Under
-	 * it, @ram_resets counts the resets of the GPU and of its bridges
-	 * in progress, and @ram_checked says whether the GPU answered since
-	 * the last revocation.
+	 * it: @ram_resets counts the resets of the GPU in progress, @ram_eeh
+	 * says that an EEH reset of its PE is, @ram_links counts its bridges
+	 * that are open and not being reset, @ram_checked says whether the
+	 * GPU answered since the last revocation, and @ram_index is the
+	 * region index of the GPU RAM while the GPU is open.
 	 */
 	struct rw_semaphore ram_gate;
 	unsigned int ram_resets;
+	bool ram_eeh;
+	unsigned int ram_links;
 	bool ram_checked;
-	/* The region index of the GPU RAM, while the GPU is open. */
 	unsigned int ram_index;
 	/* Where memory failures of GPU RAM find its mappings. */
 	struct pfn_address_space ram_pfn_space;
 	bool ram_pfn_space_registered;
-	/* In nvlink2_gpus, for the bridges to find. */
-	struct list_head gpu_node;
+	/* GPU role: its bridges, held, NULL where one has no PCI function. */
+	struct pci_dev *bridges[NVLINK2_MAX_BRIDGES];
 
+	/* In nvlink2_gpus or nvlink2_bridges, under nvlink2_lock. */
+	struct list_head node;
+	/* Bridge role, under nvlink2_lock: open, and being reset. */
+	bool bridge_open;
+	bool bridge_resetting;
 	/* Bridge role: its ATSD register, mapped while the device is open. */
 	void __iomem *atsd;
 };
 
-/* The GPUs bound to this driver. */
+/* The GPUs and bridges bound to this driver, and the state of bridges. */
 static LIST_HEAD(nvlink2_gpus);
-static DEFINE_MUTEX(nvlink2_gpus_lock);
+static LIST_HEAD(nvlink2_bridges);
+static DEFINE_MUTEX(nvlink2_lock);
 
 static const struct vfio_device_ops nvlink2_gpu_ops;
 static const struct vfio_device_ops nvlink2_bridge_ops;
@@ -167,7 +190,7 @@ EXPORT_SYMBOL_IF_KUNIT(nvlink2_fault_pfn);
  * @ram_base: physical address of the GPU RAM window
  * @pgoff: set to the page offset in the device file that maps @pfn
  *
- * Return: 0; -EFAULT if @pfn lies before the part of the region @vma maps.
+ * Return: 0; -EFAULT if @pfn lies outside the part of the region @vma maps.
  */
 VISIBLE_IF_KUNIT int nvlink2_pfn_to_pgoff(struct vm_area_struct *vma,
 					  unsigned long pfn, u64 ram_base,
@@ -175,7 +198,8 @@ VISIBLE_IF_KUNIT int nvlink2_pfn_to_pgoff(struct vm_area_struct *vma,
 {
 	pgoff_t first = vma->vm_pgoff & NVLINK2_PGOFF_MASK;
 
-	if (pfn < PHYS_PFN(ram_base) + first)
+	if (pfn < PHYS_PFN(ram_base) + first ||
+	    pfn - PHYS_PFN(ram_base) - first >= vma_pages(vma))
 		return -EFAULT;
 	*pgoff = vma->vm_pgoff + (pfn - PHYS_PFN(ram_base) - first);
 	return 0;
@@ -226,10 +250,10 @@ EXPORT_SYMBOL_IF_KUNIT(nvlink2_add_lnkspd_cap);
  *
  * The core revokes the mappings of device regions with those of the BARs
  * when VFIO resets the GPU or puts it in a low-power state, under
- * memory_lock. Resets that VFIO does not make (sysfs, an EEH recovery)
- * and the resets and disabling of the bridges, which are other devices,
- * come through here: reset_prepare()/reset_done() of the GPU and of its
- * bridges, and the closing of a bridge.
+ * memory_lock. The other resets of the GPU that the PCI core makes (sysfs,
+ * another driver's bus reset) come through reset_prepare()/reset_done(),
+ * EEH resets of its PE through the platform's notifier, and the bridges,
+ * which are other devices, through their open, close and resets.
  */
 static void nvlink2_ram_zap(struct nvlink2_vfio_pci_device *nvdev)
 {
@@ -243,7 +267,7 @@ static void nvlink2_ram_zap(struct nvlink2_vfio_pci_device *nvdev)
 	nvdev->ram_checked = false;
 }
 
-/* A reset of the GPU or of a bridge begins: revoke, and refuse faults. */
+/* A reset of the GPU begins: revoke, and refuse faults until it ends. */
 static void nvlink2_ram_reset_begin(struct nvlink2_vfio_pci_device *nvdev)
 {
 	guard(rwsem_write)(&nvdev->ram_gate);
@@ -253,42 +277,86 @@ static void nvlink2_ram_reset_begin(struct nvlink2_vfio_pci_device *nvdev)
 
 static void nvlink2_ram_reset_end(struct nvlink2_vfio_pci_device *nvdev)
 {
-	/* A bridge may have begun its reset before the GPU was bound. */
 	guard(rwsem_write)(&nvdev->ram_gate);
-	if (nvdev->ram_resets)
+	if (!WARN_ON_ONCE(!nvdev->ram_resets))
 		nvdev->ram_resets--;
 }
 
-static void nvlink2_ram_revoke(struct nvlink2_vfio_pci_device *nvdev)
+/* The bridges of @gpu that are open here and not being reset. */
+static unsigned int nvlink2_links_ready(struct nvlink2_vfio_pci_device *gpu)
 {
-	guard(rwsem_write)(&nvdev->ram_gate);
-	nvlink2_ram_zap(nvdev);
-}
+	struct nvlink2_vfio_pci_device *bridge;
+	unsigned int i, n = 0;
 
-/*
- * Call @fn on the GPU at the other end of @bridge, if this driver has it.
- * The lock keeps the GPU's driver data while @fn runs.
- */
-static void nvlink2_bridge_to_gpu(struct pci_dev *bridge,
-				  void (*fn)(struct nvlink2_vfio_pci_device *))
-{
-	struct nvlink2_vfio_pci_device *nvdev;
-	struct pci_dev *gpu = pnv_nvlink2_get_gpu(bridge);
-
-	if (!gpu)
-		return;
-	scoped_guard(mutex, &nvlink2_gpus_lock) {
-		list_for_each_entry(nvdev, &nvlink2_gpus, gpu_node)
-			if (nvdev->core_device.pdev == gpu)
-				fn(nvdev);
+	lockdep_assert_held(&nvlink2_lock);
+	for (i = 0; i < gpu->gpu.nr_bridges; i++) {
+		list_for_each_entry(bridge, &nvlink2_bridges, node) {
+			if (gpu->bridges[i] &&
+			    bridge->core_device.pdev == gpu->bridges[i] &&
+			    bridge->bridge_open && !bridge->bridge_resetting)
+				n++;
+		}
 	}
-	pci_dev_put(gpu);
+	return n;
 }
 
+/* Count the links of @gpu again; revoke its mappings if one is down. */
+static void nvlink2_gpu_links_changed(struct nvlink2_vfio_pci_device *gpu)
+{
+	unsigned int n = nvlink2_links_ready(gpu);
+
+	guard(rwsem_write)(&gpu->ram_gate);
+	if (n < gpu->gpu.nr_bridges)
+		nvlink2_ram_zap(gpu);
+	gpu->ram_links = n;
+}
+
+/* A bridge opened, closed, or began or ended a reset: tell its GPU. */
+static void nvlink2_bridge_set(struct nvlink2_vfio_pci_device *bridge,
+			       bool *state, bool value)
+{
+	struct nvlink2_vfio_pci_device *gpu;
+	unsigned int i;
+
+	guard(mutex)(&nvlink2_lock);
+	*state = value;
+	list_for_each_entry(gpu, &nvlink2_gpus, node) {
+		for (i = 0; i < gpu->gpu.nr_bridges; i++) {
+			if (gpu->bridges[i] == bridge->core_device.pdev) {
+				nvlink2_gpu_links_changed(gpu);
+				break;
+			}
+		}
+	}
+}
+
+/* An EEH reset of the PE of a GPU starts or ends (platform notifier). */
+static int nvlink2_eeh_event(struct notifier_block *nb, unsigned long event,
+			     void *data)
+{
+	struct nvlink2_vfio_pci_device *gpu;
+
+	guard(mutex)(&nvlink2_lock);
+	list_for_each_entry(gpu, &nvlink2_gpus, node) {
+		if (gpu->core_device.pdev != data)
+			continue;
+		guard(rwsem_write)(&gpu->ram_gate);
+		gpu->ram_eeh = event == PNV_NVLINK2_EEH_RESET;
+		if (gpu->ram_eeh)
+			nvlink2_ram_zap(gpu);
+	}
+	return NOTIFY_OK;
+}
+
+static struct notifier_block nvlink2_eeh_nb = {
+	.notifier_call = nvlink2_eeh_event,
+};
+
 /*
- * Whether GPU RAM may be touched now: not while the GPU or one of its
- * bridges resets, nor in a low-power state, and, after a revocation, only
- * once the GPU answers config cycles again.
+ * Whether GPU RAM may be touched now: with all the links of the GPU up as
+ * far as the host knows, not while the GPU resets, nor in a low-power
+ * state, and, after a revocation, only once the GPU answers config cycles
+ * again.
  */
 static bool nvlink2_ram_usable(struct nvlink2_vfio_pci_device *nvdev)
 {
@@ -297,9 +365,10 @@ static bool nvlink2_ram_usable(struct nvlink2_vfio_pci_device *nvdev)
 	lockdep_assert_held_read(&vdev->memory_lock);
 	lockdep_assert_held_read(&nvdev->ram_gate);
 
-	if (vdev->pm_runtime_engaged || vdev->pdev->current_state >= PCI_D3hot)
+	if (vdev->pm_runtime_engaged || vdev->pdev->current_state != PCI_D0)
 		return false;
-	if (nvdev->ram_resets)
+	if (nvdev->ram_resets || nvdev->ram_eeh ||
+	    nvdev->ram_links < nvdev->gpu.nr_bridges)
 		return false;
 	if (!READ_ONCE(nvdev->ram_checked)) {
 		if (!pci_device_is_present(vdev->pdev))
@@ -314,13 +383,16 @@ static bool nvlink2_ram_usable(struct nvlink2_vfio_pci_device *nvdev)
  * they copy it, through a bounce page, so that no user fault happens with
  * the locks held: a long-lived cacheable kernel mapping of GPU RAM would
  * let the CPU prefetch from it before the links are trained, which raises
- * HMIs.
+ * HMIs. Reads copy with machine-check recovery: GPU RAM behind a fenced
+ * link reads as uncorrectable errors, which fail the read (-EIO) rather
+ * than the host.
  */
 static int nvlink2_ram_copy(struct nvlink2_vfio_pci_device *nvdev,
 			    phys_addr_t phys, void *bounce, size_t n,
 			    bool iswrite)
 {
 	size_t off = offset_in_page(phys);
+	int ret = 0;
 	void *va;
 
 	guard(rwsem_read)(&nvdev->core_device.memory_lock);
@@ -332,10 +404,10 @@ static int nvlink2_ram_copy(struct nvlink2_vfio_pci_device *nvdev,
 		return -ENOMEM;
 	if (iswrite)
 		memcpy(va + off, bounce, n);
-	else
-		memcpy(bounce, va + off, n);
+	else if (copy_mc_to_kernel(bounce, va + off, n))
+		ret = -EIO;
 	memunmap(va);
-	return 0;
+	return ret;
 }
 
 static ssize_t nvlink2_ram_rw(struct vfio_pci_core_device *vdev,
@@ -511,6 +583,7 @@ static void nvlink2_ram_release(struct vfio_pci_core_device *vdev,
 		unregister_pfn_address_space(&nvdev->ram_pfn_space);
 		nvdev->ram_pfn_space_registered = false;
 	}
+	guard(rwsem_write)(&nvdev->ram_gate);
 	nvdev->ram_index = 0;
 }
 
@@ -559,11 +632,21 @@ static int nvlink2_ram_region_init(struct nvlink2_vfio_pci_device *nvdev)
 		nvlink2_ram_release(vdev, NULL);
 		return ret;
 	}
-	nvdev->ram_index = VFIO_PCI_NUM_REGIONS + vdev->num_regions - 1;
 
+	/* A new user starts from a GPU that VFIO has just reset. */
 	guard(rwsem_write)(&nvdev->ram_gate);
+	nvdev->ram_index = VFIO_PCI_NUM_REGIONS + vdev->num_regions - 1;
 	nvdev->ram_checked = false;
+	nvdev->ram_eeh = false;
 	return 0;
+}
+
+/* Whether the host has any of the GPU RAM window online as System RAM. */
+static bool nvlink2_ram_online(const struct pnv_nvlink2_gpu_info *gpu)
+{
+	return region_intersects(gpu->ram_base, gpu->ram_size,
+				 IORESOURCE_SYSTEM_RAM,
+				 IORES_DESC_NONE) != REGION_DISJOINT;
 }
 
 static int nvlink2_gpu_open_device(struct vfio_device *core_vdev)
@@ -580,6 +663,10 @@ static int nvlink2_gpu_open_device(struct vfio_device *core_vdev)
 	ret = pnv_nvlink2_gpu_claim(vdev->pdev);
 	if (ret)
 		return ret;
+	if (nvlink2_ram_online(&nvdev->gpu)) {
+		pci_warn(vdev->pdev, "GPU RAM online as System RAM: refused\n");
+		return -EBUSY;
+	}
 
 	ret = vfio_pci_core_enable(vdev);
 	if (ret)
@@ -711,37 +798,38 @@ static int nvlink2_bridge_open_device(struct vfio_device *core_vdev)
 {
 	struct vfio_pci_core_device *vdev = nvlink2_core(core_vdev);
 	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(vdev);
-	size_t size = 0;
 	int ret;
 
 	ret = vfio_pci_core_enable(vdev);
 	if (ret)
 		return ret;
 
+	/*
+	 * No ATSD register, no region: QEMU (4.1 to 8.1) takes a bridge
+	 * with an ATSD region for an NVLink2 bridge, and aborts on one whose
+	 * region is empty (spapr_phb_pci_collect_nvgpu()).
+	 */
 	if (nvdev->bridge.atsd) {
 		nvdev->atsd = ioremap(nvdev->bridge.atsd, NVLINK2_ATSD_SIZE);
 		if (!nvdev->atsd) {
 			ret = -ENOMEM;
 			goto disable;
 		}
-		size = NVLINK2_ATSD_SIZE;
-	}
-
-	/*
-	 * Registered even without an ATSD register, empty: its capabilities
-	 * still tell the VMM the TGT and link speed of the link.
-	 */
-	ret = vfio_pci_core_register_dev_region(vdev, VFIO_REGION_TYPE_PCI_VENDOR_TYPE |
-						PCI_VENDOR_ID_IBM,
-						VFIO_REGION_SUBTYPE_IBM_NVLINK2_ATSD,
-						&nvlink2_atsd_regops, size,
-						NVLINK2_REGION_FLAGS, nvdev);
-	if (ret) {
-		nvlink2_atsd_release(vdev, NULL);
-		goto disable;
+		ret = vfio_pci_core_register_dev_region(vdev,
+							VFIO_REGION_TYPE_PCI_VENDOR_TYPE |
+							PCI_VENDOR_ID_IBM,
+							VFIO_REGION_SUBTYPE_IBM_NVLINK2_ATSD,
+							&nvlink2_atsd_regops,
+							NVLINK2_ATSD_SIZE,
+							NVLINK2_REGION_FLAGS, nvdev);
+		if (ret) {
+			nvlink2_atsd_release(vdev, NULL);
+			goto disable;
+		}
 	}
 
 	vfio_pci_core_finish_enable(vdev);
+	nvlink2_bridge_set(nvdev, &nvdev->bridge_open, true);
 	return 0;
 
 disable:
@@ -750,12 +838,14 @@ disable:
 }
 
 /*
- * Closing a bridge disables it, and firmware then fences the GPU RAM:
- * the GPU's mappings go first.
+ * Closing a bridge disables it, and firmware then fences its link: the
+ * GPU's mappings go first.
  */
 static void nvlink2_bridge_close_device(struct vfio_device *core_vdev)
 {
-	nvlink2_bridge_to_gpu(nvlink2_core(core_vdev)->pdev, nvlink2_ram_revoke);
+	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(nvlink2_core(core_vdev));
+
+	nvlink2_bridge_set(nvdev, &nvdev->bridge_open, false);
 	vfio_pci_core_close_device(core_vdev);
 }
 
@@ -778,7 +868,7 @@ static int nvlink2_init_dev(struct vfio_device *core_vdev)
 	struct nvlink2_vfio_pci_device *nvdev = to_nvdev(nvlink2_core(core_vdev));
 
 	init_rwsem(&nvdev->ram_gate);
-	INIT_LIST_HEAD(&nvdev->gpu_node);
+	INIT_LIST_HEAD(&nvdev->node);
 	return vfio_pci_core_init_dev(core_vdev);
 }
 
@@ -855,6 +945,19 @@ static const struct vfio_pci_device_ops nvlink2_vfio_pci_dev_ops = {
 	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
 };
 
+/* Take @nvdev off the lists, and drop the bridges it holds. */
+static void nvlink2_vfio_pci_forget(struct nvlink2_vfio_pci_device *nvdev)
+{
+	unsigned int i;
+
+	scoped_guard(mutex, &nvlink2_lock)
+		list_del_init(&nvdev->node);
+	for (i = 0; i < NVLINK2_MAX_BRIDGES; i++) {
+		pci_dev_put(nvdev->bridges[i]);
+		nvdev->bridges[i] = NULL;
+	}
+}
+
 static int nvlink2_vfio_pci_probe(struct pci_dev *pdev,
 				  const struct pci_device_id *id)
 {
@@ -862,12 +965,17 @@ static int nvlink2_vfio_pci_probe(struct pci_dev *pdev,
 	struct nvlink2_vfio_pci_device *nvdev;
 	struct pnv_nvlink2_bridge_info bridge = {};
 	struct pnv_nvlink2_gpu_info gpu = {};
+	unsigned int i;
 	int ret;
 
 	/* The platform says what the function is; no NVLink2 is no error. */
 	switch (pnv_nvlink2_role(pdev)) {
 	case PNV_NVLINK2_GPU:
 		ret = pnv_nvlink2_gpu_info(pdev, &gpu);
+		if (!ret && gpu.nr_bridges > NVLINK2_MAX_BRIDGES)
+			ret = -E2BIG;
+		if (!ret && nvlink2_ram_online(&gpu))
+			ret = -EBUSY;
 		if (!ret)
 			ops = &nvlink2_gpu_ops;
 		break;
@@ -888,22 +996,31 @@ static int nvlink2_vfio_pci_probe(struct pci_dev *pdev,
 	if (IS_ERR(nvdev))
 		return PTR_ERR(nvdev);
 
-	if (ops == &nvlink2_gpu_ops)
+	if (ops == &nvlink2_gpu_ops) {
 		nvdev->gpu = gpu;
-	else if (ops == &nvlink2_bridge_ops)
+		for (i = 0; i < gpu.nr_bridges; i++)
+			nvdev->bridges[i] = pnv_nvlink2_get_bridge(pdev, i);
+	} else if (ops == &nvlink2_bridge_ops) {
 		nvdev->bridge = bridge;
+	}
 	nvdev->core_device.pci_ops = &nvlink2_vfio_pci_dev_ops;
 	dev_set_drvdata(&pdev->dev, &nvdev->core_device);
 
-	ret = vfio_pci_core_register_device(&nvdev->core_device);
-	if (ret) {
-		vfio_put_device(&nvdev->core_device.vdev);
-		return ret;
+	/* Known to the bridges before userspace can open it. */
+	scoped_guard(mutex, &nvlink2_lock) {
+		if (ops == &nvlink2_gpu_ops) {
+			list_add(&nvdev->node, &nvlink2_gpus);
+			nvlink2_gpu_links_changed(nvdev);
+		} else if (ops == &nvlink2_bridge_ops) {
+			list_add(&nvdev->node, &nvlink2_bridges);
+		}
 	}
 
-	if (ops == &nvlink2_gpu_ops) {
-		guard(mutex)(&nvlink2_gpus_lock);
-		list_add(&nvdev->gpu_node, &nvlink2_gpus);
+	ret = vfio_pci_core_register_device(&nvdev->core_device);
+	if (ret) {
+		nvlink2_vfio_pci_forget(nvdev);
+		vfio_put_device(&nvdev->core_device.vdev);
+		return ret;
 	}
 	return 0;
 }
@@ -912,14 +1029,13 @@ static void nvlink2_vfio_pci_remove(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
 
-	scoped_guard(mutex, &nvlink2_gpus_lock)
-		list_del_init(&to_nvdev(vdev)->gpu_node);
 	vfio_pci_core_unregister_device(vdev);
+	nvlink2_vfio_pci_forget(to_nvdev(vdev));
 	vfio_put_device(&vdev->vdev);
 }
 
 /*
- * Resets of the GPU, and of its bridges, which fence the GPU RAM: the PCI
+ * Resets of the GPU, and of its bridges, which fence their links: the PCI
  * core calls these around every reset of a function it makes (function,
  * slot and bus resets, from VFIO, sysfs or another driver).
  */
@@ -927,22 +1043,24 @@ static void nvlink2_vfio_pci_reset_prepare(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
 	const struct vfio_device_ops *ops = vdev ? vdev->vdev.ops : NULL;
+	struct nvlink2_vfio_pci_device *nvdev = vdev ? to_nvdev(vdev) : NULL;
 
 	if (ops == &nvlink2_gpu_ops)
-		nvlink2_ram_reset_begin(to_nvdev(vdev));
+		nvlink2_ram_reset_begin(nvdev);
 	else if (ops == &nvlink2_bridge_ops)
-		nvlink2_bridge_to_gpu(pdev, nvlink2_ram_reset_begin);
+		nvlink2_bridge_set(nvdev, &nvdev->bridge_resetting, true);
 }
 
 static void nvlink2_vfio_pci_reset_done(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
 	const struct vfio_device_ops *ops = vdev ? vdev->vdev.ops : NULL;
+	struct nvlink2_vfio_pci_device *nvdev = vdev ? to_nvdev(vdev) : NULL;
 
 	if (ops == &nvlink2_gpu_ops)
-		nvlink2_ram_reset_end(to_nvdev(vdev));
+		nvlink2_ram_reset_end(nvdev);
 	else if (ops == &nvlink2_bridge_ops)
-		nvlink2_bridge_to_gpu(pdev, nvlink2_ram_reset_end);
+		nvlink2_bridge_set(nvdev, &nvdev->bridge_resetting, false);
 }
 
 static const struct pci_error_handlers nvlink2_vfio_pci_err_handlers = {
@@ -971,7 +1089,26 @@ static struct pci_driver nvlink2_vfio_pci_driver = {
 	.driver_managed_dma = true,
 };
 
-module_pci_driver(nvlink2_vfio_pci_driver);
+static int __init nvlink2_vfio_pci_init(void)
+{
+	int ret;
+
+	ret = pnv_nvlink2_register_eeh_notifier(&nvlink2_eeh_nb);
+	if (ret)
+		return ret;
+	ret = pci_register_driver(&nvlink2_vfio_pci_driver);
+	if (ret)
+		pnv_nvlink2_unregister_eeh_notifier(&nvlink2_eeh_nb);
+	return ret;
+}
+module_init(nvlink2_vfio_pci_init);
+
+static void __exit nvlink2_vfio_pci_exit(void)
+{
+	pci_unregister_driver(&nvlink2_vfio_pci_driver);
+	pnv_nvlink2_unregister_eeh_notifier(&nvlink2_eeh_nb);
+}
+module_exit(nvlink2_vfio_pci_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("VFIO PCI driver for NVIDIA V100 GPUs with NVLink2 on POWER9");

@@ -182,6 +182,24 @@ static void pfn_to_pgoff_before(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, pgoff);
 }
 
+/*
+ * A page past the end of the mapping is not in it either: memory_failure()
+ * would kill a process that does not map the page.
+ */
+static void pfn_to_pgoff_after(struct kunit *test)
+{
+	unsigned long last = PHYS_PFN(RAM_BASE) + 16 + MAP_LEN / PAGE_SIZE - 1;
+	struct vm_area_struct vma;
+	pgoff_t pgoff = 0;
+
+	fake_vma(&vma, VA, MAP_LEN, 16);
+	KUNIT_EXPECT_EQ(test, 0, nvlink2_pfn_to_pgoff(&vma, last, RAM_BASE,
+						      &pgoff));
+	KUNIT_EXPECT_EQ(test, vma.vm_pgoff + MAP_LEN / PAGE_SIZE - 1, pgoff);
+	KUNIT_EXPECT_EQ(test, -EFAULT,
+			nvlink2_pfn_to_pgoff(&vma, last + 1, RAM_BASE, &pgoff));
+}
+
 static void caps_ssatgt_encoding(struct kunit *test)
 {
 	struct vfio_info_cap caps = {};
@@ -232,6 +250,7 @@ static struct kunit_case nvlink2_vfio_test_cases[] = {
 	KUNIT_CASE(fault_pmd_falls_back_on_pfn_alignment),
 	KUNIT_CASE(pfn_to_pgoff_inside),
 	KUNIT_CASE(pfn_to_pgoff_before),
+	KUNIT_CASE(pfn_to_pgoff_after),
 	KUNIT_CASE(caps_ssatgt_encoding),
 	KUNIT_CASE(caps_bridge_chain),
 	{}

@@ -20,7 +20,11 @@
  *   kernel does not use either; a bridge on another PHB has no ATSD
  *   register;
  * - debugfs "nvlink2-emu/corrupt-offset" reports a memory failure of a
- *   page of the GPU RAM, as a machine check would.
+ *   page of the GPU RAM, as a machine check would;
+ * - debugfs "nvlink2-emu/eeh-reset" takes the GPU's PE through the steps
+ *   of an EEH reset as the platform sees them (1: the reset starts, 0: it
+ *   is deactivated), without resetting anything: the QEMU PHB4 does not
+ *   come back from an EEH hot reset of a PE below a bridge.
  *
  * It does not emulate the NPU2 PHB (the bridges sit on ordinary PHB4s,
  * so their IOMMU groups are ordinary ones), the OPAL NPU calls, the V100
@@ -35,6 +39,7 @@
 #include <linux/module.h>
 #include <linux/of.h>
 #include <linux/pci.h>
+#include <asm/eeh.h>
 #include <asm/pci-bridge.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -304,6 +309,24 @@ static int emu_corrupt_offset(void *data, u64 offset)
 DEFINE_DEBUGFS_ATTRIBUTE(emu_corrupt_offset_fops, NULL, emu_corrupt_offset,
 			 "%llu\n");
 
+/* The series' platform hook, exported for its KUnit tests. */
+void pnv_nvlink2_eeh_reset(struct eeh_pe *pe, int option);
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
+
+static struct pci_dev *emu_gpu;
+
+static int emu_eeh_reset(void *data, u64 start)
+{
+	struct eeh_dev *edev = pci_dev_to_eeh_dev(emu_gpu);
+
+	if (!IS_ENABLED(CONFIG_KUNIT) || !edev || !edev->pe)
+		return -EOPNOTSUPP;
+	pnv_nvlink2_eeh_reset(edev->pe, start ? EEH_RESET_HOT :
+				      EEH_RESET_DEACTIVATE);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(emu_eeh_reset_fops, NULL, emu_eeh_reset, "%llu\n");
+
 static int __init emu_init(void)
 {
 	struct pci_dev *gdev, *bdevs[EMU_MAX_BRIDGES] = {};
@@ -352,6 +375,9 @@ static int __init emu_init(void)
 		emu_debugfs = debugfs_create_dir("nvlink2-emu", NULL);
 		debugfs_create_file_unsafe("corrupt-offset", 0200, emu_debugfs,
 					   NULL, &emu_corrupt_offset_fops);
+		emu_gpu = pci_dev_get(gdev);
+		debugfs_create_file_unsafe("eeh-reset", 0200, emu_debugfs,
+					   NULL, &emu_eeh_reset_fops);
 	}
 out:
 	for (i = 0; i < nr; i++)
@@ -364,6 +390,7 @@ out:
 static void __exit emu_exit(void)
 {
 	debugfs_remove(emu_debugfs);
+	pci_dev_put(emu_gpu);
 	of_changeset_revert(&emu_cs);
 	of_changeset_destroy(&emu_cs);
 	emu_put_nodes();

@@ -8,20 +8,26 @@
  *     vfio_pci_nvlink2_test 0004:04:00.0 0007:00:00.0 0007:00:00.1
  *
  * The cases that need a GPU, a bridge with an ATSD register or a bridge
- * without one skip when none of the devices given is one.
+ * without one skip when none of the devices given is one. The devices
+ * other than the GPU are its bridges: GPU RAM is reachable only while all
+ * of them are open, and the cases of the GPU open them all.
  *
  * GPU RAM: the region is the window firmware reserves for the GPU (128 GiB
  * on an AC922), larger than the RAM on the card (16 or 32 GiB). The cases
- * touch only its first NVLINK2_GPU_RAM_BACKED bytes (environment, default
- * 16 GiB, or the region if smaller), and on real hardware only once the
- * GPU's driver has trained its links; the emulated platform of the QEMU
- * rig backs the whole region.
+ * that touch it skip unless NVLINK2_GPU_RAM_BACKED (environment) gives how
+ * many bytes of it they may touch, from its start: on real hardware, the
+ * RAM on the card, and only once the GPU's links are trained, which the
+ * host does not do (over links that are not, GPU RAM reads as machine
+ * checks); the emulated platform of the QEMU rig backs the whole region.
  *
  * A memory failure of GPU RAM is injected through the file that
  * NVLINK2_CORRUPT_OFFSET names, which takes an offset in the GPU RAM
  * window (hwpoison's corrupt-pfn wants struct pages, which GPU RAM has
  * not, and userspace cannot see the page frames of a VM_PFNMAP mapping);
- * without it, that case skips.
+ * without it, that case skips. The EEH reset case takes the platform
+ * through an EEH reset of the GPU's PE with the file NVLINK2_EEH_INJECT
+ * names, or resets the PE through VFIO_EEH_PE_OP with NVLINK2_EEH=1, and
+ * skips without either.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,9 +53,13 @@
 
 #define ATSD_SIZE	SZ_64K
 
+#define MAX_BRIDGES	6
+
 static const char *gpu_bdf;
 static const char *atsd_bdf;	/* a bridge with an ATSD register */
 static const char *noatsd_bdf;	/* a bridge without */
+static const char *bridge_bdfs[MAX_BRIDGES];	/* all the GPU's bridges */
+static int nr_bridges;
 static u64 gpu_tgt;
 
 /* The info of region @index with its capability chain. Free with free(). */
@@ -138,10 +148,12 @@ static struct vfio_region_info *atsd(struct vfio_pci_device *device)
 static u64 ram_backed(u64 size)
 {
 	const char *env = getenv("NVLINK2_GPU_RAM_BACKED");
-	u64 backed = env ? strtoull(env, NULL, 0) : 16ULL << 30;
+	u64 backed = env ? strtoull(env, NULL, 0) : 0;
 
-	return backed && backed < size ? backed : size;
+	return backed < size ? backed : size;
 }
+
+#define NO_RAM	"GPU RAM not to be touched: no NVLINK2_GPU_RAM_BACKED\n"
 
 static long minor_faults(void)
 {
@@ -156,13 +168,13 @@ static long minor_faults(void)
  * signal's code and address.
  */
 static sigjmp_buf sigbus_jmp;
-static volatile int sigbus_code;
-static void *volatile sigbus_addr;
+static int sigbus_code;
+static void *sigbus_addr;
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
-	sigbus_code = si->si_code;
-	sigbus_addr = si->si_addr;
+	WRITE_ONCE(sigbus_code, si->si_code);
+	WRITE_ONCE(sigbus_addr, si->si_addr);
 	siglongjmp(sigbus_jmp, 1);
 }
 
@@ -173,8 +185,8 @@ static bool sigbus_catch(struct sigaction *old)
 		.sa_flags = SA_SIGINFO,
 	};
 
-	sigbus_code = 0;
-	sigbus_addr = NULL;
+	WRITE_ONCE(sigbus_code, 0);
+	WRITE_ONCE(sigbus_addr, NULL);
 	VFIO_ASSERT_EQ(sigaction(SIGBUS, &sa, old), 0);
 	return true;
 }
@@ -264,12 +276,34 @@ static void sibling_close(struct sibling *s)
 	iommu_cleanup(s->iommu);
 }
 
+/* All the bridges of the GPU, open, as a VMM has them. */
+struct links {
+	struct sibling bridge[MAX_BRIDGES];
+};
+
+static void links_open(struct vfio_pci_device *gpu, struct links *l)
+{
+	int i;
+
+	for (i = 0; i < nr_bridges; i++)
+		sibling_open(gpu, bridge_bdfs[i], &l->bridge[i]);
+}
+
+static void links_close(struct links *l)
+{
+	int i;
+
+	for (i = 0; i < nr_bridges; i++)
+		sibling_close(&l->bridge[i]);
+}
+
 /* ------------------------------------------------------------------ */
 
 FIXTURE(nvlink2_gpu) {
 	struct iommu *iommu;
 	struct vfio_pci_device *device;
 	struct vfio_region_info *ram;
+	struct links links;
 	u64 backed;
 	long page;
 };
@@ -285,10 +319,14 @@ FIXTURE_SETUP(nvlink2_gpu)
 	self->ram = gpu_ram(self->device);
 	ASSERT_NE(NULL, self->ram);
 	self->backed = ram_backed(self->ram->size);
+	links_open(self->device, &self->links);
 }
 
 FIXTURE_TEARDOWN(nvlink2_gpu)
 {
+	if (!gpu_bdf)
+		return;
+	links_close(&self->links);
 	free(self->ram);
 	vfio_pci_device_cleanup(self->device);
 	iommu_cleanup(self->iommu);
@@ -351,8 +389,13 @@ TEST_F(nvlink2_gpu, ram_rw_roundtrip)
 	u64 size = self->backed;
 	u64 offsets[] = { 0, size / 2 + 8, size - self->page, self->page - 100 };
 	size_t len = self->page;
-	char *in = malloc(len), *out = malloc(len);
+	char *in, *out;
 	int i;
+
+	if (!self->backed)
+		SKIP(return, NO_RAM);
+	in = malloc(len);
+	out = malloc(len);
 
 	for (i = 0; i < ARRAY_SIZE(offsets); i++) {
 		memset(in, 0x5a + i, len);
@@ -385,7 +428,7 @@ TEST_F(nvlink2_gpu, ram_rw_bounds)
 	ASSERT_EQ(EINVAL, errno);
 
 	if (self->backed < self->ram->size) {
-		TH_LOG("the end of the region is not backed: no clamped access");
+		TH_LOG("the end of the region may not be touched: no clamped access");
 		return;
 	}
 	ASSERT_EQ(8, pread(fd, buf, sizeof(buf), end - 8));
@@ -399,6 +442,9 @@ TEST_F(nvlink2_gpu, ram_mmap_coherent)
 	u64 offsets[] = { 0, size / 2, size - sizeof(u64) };
 	u64 val, *p;
 	int i;
+
+	if (!self->backed)
+		SKIP(return, NO_RAM);
 
 	p = map_ram(self->device, self->ram, size, MAP_SHARED);
 	ASSERT_NE(MAP_FAILED, p);
@@ -585,7 +631,7 @@ TEST_F(nvlink2_gpu, ram_unmap_unregisters)
 	dma.page.iova = iova_allocator_alloc(dma.iovas, self->page);
 	iommu_map(self->iommu, &dma.page);
 	ASSERT_EQ(-1, dma_map(self->iommu->container_fd, q, self->page,
-				     iova_allocator_alloc(dma.iovas, self->page)));
+			      iova_allocator_alloc(dma.iovas, self->page)));
 	iommu_unmap(self->iommu, &dma.page);
 	ASSERT_EQ(0, munmap(dma.page.vaddr, self->page));
 	iova_allocator_cleanup(dma.iovas);
@@ -663,7 +709,8 @@ TEST_F(nvlink2_gpu, ram_mapping_stays_whole)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 
-	WRITE_ONCE(*(u64 *)p, 1);
+	if (self->backed)
+		ASSERT_TRUE(store_u64(p, 1));
 	ASSERT_EQ(0, munmap(p, size));
 }
 
@@ -741,6 +788,9 @@ TEST_F(nvlink2_gpu, ram_memory_decode_off)
 {
 	u64 *p, val;
 
+	if (!self->backed)
+		SKIP(return, NO_RAM);
+
 	p = map_ram(self->device, self->ram, self->page, MAP_SHARED);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_TRUE(store_u64(p, 0xdec0de0ff));
@@ -763,28 +813,116 @@ TEST_F(nvlink2_gpu, ram_memory_decode_off)
 }
 
 /*
- * A reset revokes the mapping, which faults back in afterwards, with what
- * GPU RAM holds; as QEMU resets (hw/vfio/pci.c vfio_pci_pre_reset():
- * memory decode off, then VFIO_DEVICE_RESET), which leaves decode off.
+ * GPU RAM is reached over the GPU's links, which its bridges stand for: a
+ * bridge that is closed (VFIO disables it, and firmware fences its link)
+ * takes the mapping away, faults get SIGBUS and reads and writes EIO,
+ * until it is open again.
  */
-TEST_F(nvlink2_gpu, ram_reset_revokes_mapping)
+TEST_F(nvlink2_gpu, ram_needs_every_bridge)
 {
 	u64 *p, val;
 
-	if (!can_reset(self->device->fd))
-		SKIP(return, "the GPU cannot be reset\n");
+	if (!self->backed)
+		SKIP(return, NO_RAM);
+	if (!nr_bridges)
+		SKIP(return, "no NVLink2 bridge among the devices given\n");
 
 	p = map_ram(self->device, self->ram, self->page, MAP_SHARED);
 	ASSERT_NE(MAP_FAILED, p);
-	WRITE_ONCE(*p, 0x5a5a5a5a);
-	ASSERT_FALSE(faults(p));
+	ASSERT_TRUE(store_u64(p, 0xb1d6e));
 
-	vfio_pci_cmd_clear(self->device, PCI_COMMAND_MEMORY);
-	vfio_pci_device_reset(self->device);
+	sibling_close(&self->links.bridge[nr_bridges - 1]);
+	ASSERT_FALSE(load_u64(p, &val));
+	ASSERT_EQ(-1, pread(self->device->fd, &val, sizeof(val),
+			    self->ram->offset));
+	ASSERT_EQ(EIO, errno);
 
-	ASSERT_TRUE(faults(p));
+	sibling_open(self->device, bridge_bdfs[nr_bridges - 1],
+		     &self->links.bridge[nr_bridges - 1]);
+	ASSERT_TRUE(store_u64(p, 0xb1d6e));
 	ASSERT_TRUE(load_u64(p, &val));
-	ASSERT_EQ(0x5a5a5a5a, val);
+	ASSERT_EQ(0xb1d6e, val);
+	ASSERT_EQ(0, munmap(p, self->page));
+}
+
+static int eeh_pe_op(int container, u32 op)
+{
+	struct vfio_eeh_pe_op pe_op = {
+		.argsz = sizeof(pe_op),
+		.op = op,
+	};
+
+	return ioctl(container, VFIO_EEH_PE_OP, &pe_op);
+}
+
+/* Write @val to the file @path names. */
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = -1;
+
+	if (fd >= 0) {
+		ret = write(fd, val, strlen(val)) == strlen(val) ? 0 : -1;
+		close(fd);
+	}
+	return ret;
+}
+
+/*
+ * An EEH reset of the GPU's PE starts (@start) or is deactivated: through
+ * the file NVLINK2_EEH_INJECT names, which takes the platform through
+ * those steps without a reset, or, with NVLINK2_EEH=1, as a guest asks
+ * for one through QEMU 7.2 (hw/ppc/spapr_pci_vfio.c:178-205,
+ * spapr_phb_vfio_eeh_reset(): RESET_HOT as the guest asserts the reset,
+ * RESET_DEACTIVATE as it deasserts it; :207-215, CONFIGURE).
+ */
+static int eeh_reset(int container, bool start)
+{
+	const char *inject = getenv("NVLINK2_EEH_INJECT");
+
+	if (inject)
+		return write_file(inject, start ? "1\n" : "0\n");
+	if (start)
+		return eeh_pe_op(container, VFIO_EEH_PE_RESET_HOT);
+	return eeh_pe_op(container, VFIO_EEH_PE_RESET_DEACTIVATE) ||
+	       eeh_pe_op(container, VFIO_EEH_PE_CONFIGURE);
+}
+
+/*
+ * An EEH reset of the GPU's PE goes through neither the PCI core's resets
+ * nor VFIO_DEVICE_RESET: the mapping is revoked, and faults get SIGBUS,
+ * until the reset is deactivated.
+ */
+TEST_F(nvlink2_gpu, ram_eeh_reset_revokes_mapping)
+{
+	int container = self->iommu->container_fd;
+	const char *eeh = getenv("NVLINK2_EEH");
+	u64 *p, val;
+
+	if (!self->backed)
+		SKIP(return, NO_RAM);
+	if (!getenv("NVLINK2_EEH_INJECT")) {
+		if (!eeh || strcmp(eeh, "1"))
+			SKIP(return, "no NVLINK2_EEH_INJECT, no NVLINK2_EEH=1\n");
+		if (!iommu_is_spapr(self->iommu) ||
+		    ioctl(container, VFIO_CHECK_EXTENSION, VFIO_EEH) != 1)
+			SKIP(return, "no EEH through VFIO\n");
+		/* hw/ppc/spapr_pci_vfio.c:33-35, at every PHB reset */
+		ASSERT_EQ(0, eeh_pe_op(container, VFIO_EEH_PE_ENABLE));
+	}
+
+	p = map_ram(self->device, self->ram, self->page, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(store_u64(p, 0xee4));
+
+	ASSERT_EQ(0, eeh_reset(container, true));
+	ASSERT_FALSE(load_u64(p, &val));
+	ASSERT_EQ(-1, pread(self->device->fd, &val, sizeof(val),
+			    self->ram->offset));
+	ASSERT_EQ(EIO, errno);
+	ASSERT_EQ(0, eeh_reset(container, false));
+	ASSERT_TRUE(store_u64(p, 0xee5));
+	ASSERT_TRUE(load_u64(p, &val));
+	ASSERT_EQ(0xee5, val);
 	ASSERT_EQ(0, munmap(p, self->page));
 }
 
@@ -804,7 +942,7 @@ TEST_F(nvlink2_gpu, ram_memory_failure)
 	if (!inject)
 		SKIP(return, "no NVLINK2_CORRUPT_OFFSET to inject a memory failure\n");
 	if (self->backed < 4 * self->page)
-		SKIP(return, "GPU RAM smaller than four pages\n");
+		SKIP(return, "fewer than four pages of GPU RAM to touch\n");
 
 	p = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 self->device->fd, self->ram->offset + offset);
@@ -820,8 +958,8 @@ TEST_F(nvlink2_gpu, ram_memory_failure)
 	ASSERT_EQ(0, sigaction(SIGBUS, &old, NULL));
 	ASSERT_EQ(0, close(fd));
 
-	ASSERT_EQ(BUS_MCEERR_AR, sigbus_code);
-	ASSERT_EQ((void *)p, sigbus_addr);
+	ASSERT_EQ(BUS_MCEERR_AR, READ_ONCE(sigbus_code));
+	ASSERT_EQ((void *)p, READ_ONCE(sigbus_addr));
 	ASSERT_EQ(0, munmap(p, self->page));
 }
 
@@ -837,7 +975,6 @@ TEST_F(nvlink2_gpu, close_with_live_mapping)
 	p = map_ram(self->device, self->ram, self->page, MAP_SHARED);
 	ASSERT_NE(MAP_FAILED, p);
 	vfio_pci_device_cleanup(self->device);
-	WRITE_ONCE(*(u64 *)p, 1);
 	ASSERT_EQ(0, munmap(p, self->page));
 
 	self->device = vfio_pci_device_init(gpu_bdf, self->iommu);
@@ -848,6 +985,278 @@ TEST_F(nvlink2_gpu, close_with_live_mapping)
 }
 
 /* ------------------------------------------------------------------ */
+
+FIXTURE(nvlink2_bridge) {
+	struct iommu *iommu;
+	struct vfio_pci_device *device;
+	struct vfio_region_info *atsd;
+};
+
+FIXTURE_SETUP(nvlink2_bridge)
+{
+	if (!atsd_bdf)
+		SKIP(return, "no NVLink2 bridge with an ATSD register among the devices given\n");
+
+	self->iommu = iommu_init(default_iommu_mode);
+	self->device = vfio_pci_device_init(atsd_bdf, self->iommu);
+	self->atsd = atsd(self->device);
+	ASSERT_NE(NULL, self->atsd);
+}
+
+FIXTURE_TEARDOWN(nvlink2_bridge)
+{
+	if (!atsd_bdf)
+		return;
+	free(self->atsd);
+	vfio_pci_device_cleanup(self->device);
+	iommu_cleanup(self->iommu);
+}
+
+/*
+ * The ATSD region: the 64 KiB register, with the TGT of the GPU behind
+ * the bridge and the link speed.
+ */
+TEST_F(nvlink2_bridge, atsd_region_info)
+{
+	struct vfio_region_info_cap_nvlink2_ssatgt *tgt;
+	struct vfio_region_info_cap_nvlink2_lnkspd *speed;
+	struct vfio_region_info *info = self->atsd;
+
+	ASSERT_EQ(ATSD_SIZE, info->size);
+
+	tgt = (void *)region_cap(info, VFIO_REGION_INFO_CAP_NVLINK2_SSATGT);
+	ASSERT_NE(NULL, tgt);
+	ASSERT_EQ(1, tgt->header.version);
+	if (gpu_bdf)
+		ASSERT_EQ(gpu_tgt, tgt->tgt);
+
+	speed = (void *)region_cap(info, VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD);
+	ASSERT_NE(NULL, speed);
+	ASSERT_EQ(1, speed->header.version);
+	ASSERT_EQ(0, speed->__pad);
+	printf("ATSD: region %u, size %#llx, tgt %#llx, link speed %#x\n",
+	       info->index, (unsigned long long)info->size,
+	       (unsigned long long)tgt->tgt, speed->link_speed);
+}
+
+/*
+ * A bridge without an ATSD register has no ATSD region: QEMU 4.1 to 8.1
+ * would take one that is empty for an NVLink2 bridge and abort
+ * (hw/ppc/spapr_pci_nvlink2.c, spapr_phb_pci_collect_nvgpu()).
+ */
+TEST(bridge_without_atsd)
+{
+	struct vfio_pci_device *device;
+	struct iommu *iommu;
+
+	if (!noatsd_bdf)
+		SKIP(return, "no NVLink2 bridge without an ATSD register given\n");
+
+	iommu = iommu_init(default_iommu_mode);
+	device = vfio_pci_device_init(noatsd_bdf, iommu);
+	ASSERT_EQ(NULL, atsd(device));
+	vfio_pci_device_cleanup(device);
+	iommu_cleanup(iommu);
+}
+
+/* Exactly the register maps; any other size or offset is refused. */
+TEST_F(nvlink2_bridge, atsd_mmap)
+{
+	int fd = self->device->fd;
+	u64 off = self->atsd->offset;
+	void *p;
+
+	p = mmap(NULL, ATSD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p, ATSD_SIZE));
+
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, 2 * ATSD_SIZE, PROT_READ, MAP_SHARED,
+				   fd, off));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, ATSD_SIZE, PROT_READ, MAP_SHARED, fd,
+				   off + ATSD_SIZE));
+	ASSERT_EQ(EINVAL, errno);
+	if (getpagesize() < ATSD_SIZE) {
+		ASSERT_EQ(MAP_FAILED, mmap(NULL, getpagesize(), PROT_READ,
+					   MAP_SHARED, fd, off));
+		ASSERT_EQ(EINVAL, errno);
+	}
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, ATSD_SIZE, PROT_READ, MAP_PRIVATE,
+				   fd, off));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+/* Reads inside the register work; at its end, EINVAL. */
+TEST_F(nvlink2_bridge, atsd_read)
+{
+	u64 off = self->atsd->offset;
+	int fd = self->device->fd;
+	u64 val;
+
+	ASSERT_EQ(sizeof(val), pread(fd, &val, sizeof(val), off));
+	ASSERT_EQ(-1, pread(fd, &val, sizeof(val), off + self->atsd->size));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+/*
+ * Loads through the mapping, which fault the register in, read what
+ * pread() reads. Only reads: on hardware a store to the launch register
+ * would start a shootdown.
+ */
+TEST_F(nvlink2_bridge, atsd_mapping_faults)
+{
+	int fd = self->device->fd;
+	u64 *p, val, mapped;
+	int off;
+
+	p = mmap(NULL, ATSD_SIZE, PROT_READ, MAP_SHARED, fd, self->atsd->offset);
+	ASSERT_NE(MAP_FAILED, p);
+	for (off = 0; off < 32; off += sizeof(val)) {
+		ASSERT_TRUE(load_u64(p + off / sizeof(val), &mapped));
+		ASSERT_EQ(sizeof(val), pread(fd, &val, sizeof(val),
+					     self->atsd->offset + off));
+		ASSERT_EQ(val, mapped);
+	}
+	ASSERT_FALSE(faults(p));
+	ASSERT_EQ(0, munmap(p, ATSD_SIZE));
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Last, the cases that reset the GPU or a bridge through VFIO_DEVICE_RESET:
+ * on the QEMU rig those functions reset by a bus reset, which Linux 7.3's
+ * vfio-pci makes with memory_lock held; lockdep reports that lock order
+ * (vfio-pci-core's, not this driver's) and turns itself off, so as little
+ * as possible runs after them.
+ */
+FIXTURE(nvlink2_bridge_reset) {
+	struct iommu *iommu;
+	struct vfio_pci_device *gpu;
+	struct vfio_region_info *ram;
+	struct links links;
+	struct sibling *bridge;		/* the one with an ATSD register */
+	struct vfio_region_info *atsd;
+	long page;
+};
+
+FIXTURE_SETUP(nvlink2_bridge_reset)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	int i;
+
+	if (!gpu_bdf || !atsd_bdf)
+		SKIP(return, "no NVLink2 GPU and bridge with ATSD given\n");
+
+	self->page = getpagesize();
+	self->iommu = iommu_init(default_iommu_mode);
+	self->gpu = vfio_pci_device_init(gpu_bdf, self->iommu);
+	self->ram = gpu_ram(self->gpu);
+	ASSERT_NE(NULL, self->ram);
+	links_open(self->gpu, &self->links);
+	for (i = 0; i < nr_bridges; i++)
+		if (bridge_bdfs[i] == atsd_bdf)
+			self->bridge = &self->links.bridge[i];
+	ASSERT_NE(NULL, self->bridge);
+	ioctl_assert(self->bridge->fd, VFIO_DEVICE_GET_INFO, &info);
+	self->atsd = find_region(self->bridge->fd, info.num_regions, ATSD_TYPE,
+				 VFIO_REGION_SUBTYPE_IBM_NVLINK2_ATSD);
+	ASSERT_NE(NULL, self->atsd);
+}
+
+FIXTURE_TEARDOWN(nvlink2_bridge_reset)
+{
+	if (!gpu_bdf || !atsd_bdf)
+		return;
+	free(self->atsd);
+	free(self->ram);
+	links_close(&self->links);
+	vfio_pci_device_cleanup(self->gpu);
+	iommu_cleanup(self->iommu);
+}
+
+/*
+ * A reset of a bridge of the GPU has firmware fence its link: the GPU's
+ * mapping is revoked too, and faults in again after it. Closing the
+ * bridge, which disables it, takes GPU RAM away until it is open again.
+ */
+TEST_F(nvlink2_bridge_reset, ram_revoked)
+{
+	u64 *p, val;
+
+	if (!ram_backed(self->page))
+		SKIP(return, NO_RAM);
+	if (!can_reset(self->bridge->fd))
+		SKIP(return, "the bridge cannot be reset\n");
+
+	p = map_ram(self->gpu, self->ram, self->page, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(store_u64(p, 0xb1d6e));
+	ASSERT_FALSE(faults(p));
+
+	ASSERT_EQ(0, ioctl(self->bridge->fd, VFIO_DEVICE_RESET));
+	ASSERT_TRUE(faults(p));
+	ASSERT_FALSE(faults(p));
+
+	sibling_close(self->bridge);
+	ASSERT_FALSE(load_u64(p, &val));
+	sibling_open(self->gpu, atsd_bdf, self->bridge);
+	ASSERT_TRUE(store_u64(p, 0xb1d6f));
+	ASSERT_TRUE(load_u64(p, &val));
+	ASSERT_EQ(0xb1d6f, val);
+	ASSERT_EQ(0, munmap(p, self->page));
+}
+
+/* A reset of the bridge revokes the mapping of its ATSD register. */
+TEST_F(nvlink2_bridge_reset, atsd_revoked)
+{
+	u64 *p;
+
+	if (!can_reset(self->bridge->fd))
+		SKIP(return, "the bridge cannot be reset\n");
+
+	p = mmap(NULL, ATSD_SIZE, PROT_READ, MAP_SHARED, self->bridge->fd,
+		 self->atsd->offset);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(faults(p));
+	ASSERT_FALSE(faults(p));
+	ASSERT_EQ(0, ioctl(self->bridge->fd, VFIO_DEVICE_RESET));
+	ASSERT_TRUE(faults(p));
+	ASSERT_EQ(0, munmap(p, ATSD_SIZE));
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * A reset revokes the mapping, which faults back in afterwards; as QEMU
+ * resets (hw/vfio/pci.c vfio_pci_pre_reset(): memory decode off, then
+ * VFIO_DEVICE_RESET), which leaves decode off. What GPU RAM holds across
+ * a reset is not guaranteed, and not checked.
+ */
+TEST_F(nvlink2_gpu, ram_reset_revokes_mapping)
+{
+	u64 *p, val;
+
+	if (!self->backed)
+		SKIP(return, NO_RAM);
+
+	if (!can_reset(self->device->fd))
+		SKIP(return, "the GPU cannot be reset\n");
+
+	p = map_ram(self->device, self->ram, self->page, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, p);
+	WRITE_ONCE(*p, 0x5a5a5a5a);
+	ASSERT_FALSE(faults(p));
+
+	vfio_pci_cmd_clear(self->device, PCI_COMMAND_MEMORY);
+	vfio_pci_device_reset(self->device);
+
+	ASSERT_TRUE(faults(p));
+	ASSERT_TRUE(store_u64(p, 0xa5a5a5a5));
+	ASSERT_TRUE(load_u64(p, &val));
+	ASSERT_EQ(0xa5a5a5a5, val);
+	ASSERT_EQ(0, munmap(p, self->page));
+}
 
 /*
  * QEMU 7.2's use of the GPU, call for call, as Debian 12 ships it, in a
@@ -900,7 +1309,71 @@ static int qemu72_create_window(int container, u32 page_shift, u64 size)
 	return create.start_addr == 0 ? 0 : -1;
 }
 
-static int qemu72_guest(const char *bdf)
+/*
+ * A bridge, realized after the GPU (-device vfio-pci,host=... in that
+ * order), in the GPU's container: hw/vfio/common.c:2267-2279
+ * vfio_get_group(), and :1996-2012, vfio_connect_container(), where a
+ * group of the same address space joins the container there is;
+ * :2340-2350 vfio_get_device(); hw/vfio/pci.c:2639-2654, the regions;
+ * :3140-3145 and hw/vfio/pci-quirks.c:1616-1681, vfio_pci_nvlink2_init():
+ * the ATSD region, mapped if not empty; without one the bridge is no
+ * NVLink2 bridge for QEMU (-ENODEV, silently).
+ */
+static int qemu72_bridge(int container, int gpu_group, const char *bdf,
+			 int *fd, u64 *config)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
+	struct vfio_region_info *atsd, *cfg;
+	int group = gpu_group;
+	char path[32];
+	u32 i;
+
+	if (sysfs_iommu_group_get(bdf) != sysfs_iommu_group_get(gpu_bdf)) {
+		snprintf(path, sizeof(path), "/dev/vfio/%d",
+			 sysfs_iommu_group_get(bdf));
+		group = open(path, O_RDWR);
+		if (group < 0 || ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
+		    !(status.flags & VFIO_GROUP_FLAGS_VIABLE))
+			return 40;
+		if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container))
+			return 41;
+	}
+	*fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (*fd < 0 || ioctl(*fd, VFIO_DEVICE_GET_INFO, &dinfo))
+		return 42;
+	for (i = 0; i < VFIO_PCI_ROM_REGION_INDEX; i++)
+		free(region_info(*fd, i));
+	cfg = region_info(*fd, VFIO_PCI_CONFIG_REGION_INDEX);
+	*config = cfg->offset;
+	free(cfg);
+
+	atsd = find_region(*fd, dinfo.num_regions, ATSD_TYPE,
+			   VFIO_REGION_SUBTYPE_IBM_NVLINK2_ATSD);
+	if (atsd && atsd->size &&
+	    mmap(NULL, atsd->size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd,
+		 atsd->offset) == MAP_FAILED)
+		return 43;
+	free(atsd);
+	return 0;
+}
+
+/* A system reset resets every device (hw/vfio/pci.c:3214-3251). */
+static int qemu72_reset_all(int fd, u64 config, const int *bfd,
+			    const u64 *bconfig)
+{
+	int i;
+
+	if (qemu72_pre_reset(fd, config) || qemu72_post_reset(fd, config))
+		return 1;
+	for (i = 0; i < nr_bridges; i++)
+		if (qemu72_pre_reset(bfd[i], bconfig[i]) ||
+		    qemu72_post_reset(bfd[i], bconfig[i]))
+			return 1;
+	return 0;
+}
+
+static int qemu72_guest(const char *bdf, bool touch)
 {
 	struct vfio_iommu_spapr_tce_info info = { .argsz = sizeof(info) };
 	struct vfio_group_status status = { .argsz = sizeof(status) };
@@ -909,6 +1382,8 @@ static int qemu72_guest(const char *bdf)
 	struct vfio_region_info_cap_nvlink2_ssatgt *tgt;
 	struct vfio_region_info *ram, *cfg;
 	int group, container, fd, page = getpagesize();
+	int bfd[MAX_BRIDGES], ret;
+	u64 bconfig[MAX_BRIDGES];
 	u32 page_shift, i;
 	char path[32];
 	void *guest_ram;
@@ -981,14 +1456,21 @@ static int qemu72_guest(const char *bdf)
 	if (p == MAP_FAILED)
 		return 21;
 
+	for (i = 0; i < nr_bridges; i++) {
+		ret = qemu72_bridge(container, group, bridge_bdfs[i], &bfd[i],
+				    &bconfig[i]);
+		if (ret)
+			return ret;
+	}
+
 	/*
 	 * The system reset at startup (hw/vfio/pci.c:3214-3251, then
-	 * hw/ppc/spapr_pci.c:2074-2094, spapr_phb_reset()): the device is
+	 * hw/ppc/spapr_pci.c:2074-2094, spapr_phb_reset()): the devices are
 	 * reset, then the PHB creates the default window (1 GiB at 0, the
 	 * smallest page size the host has, hw/ppc/spapr_pci.c:2067-2070)
 	 * and places GPU RAM, which the prereg listener registers whole.
 	 */
-	if (qemu72_pre_reset(fd, cfg->offset) || qemu72_post_reset(fd, cfg->offset))
+	if (qemu72_reset_all(fd, cfg->offset, bfd, bconfig))
 		return 22;
 	page_shift = __builtin_ctzll(info.ddw.pgsizes);
 	if (qemu72_create_window(container, page_shift, SZ_1G))
@@ -1000,20 +1482,20 @@ static int qemu72_guest(const char *bdf)
 	 * The guest puts a TCE to its GPU RAM; under TCG QEMU maps it
 	 * (hw/ppc/spapr_iommu.c:450-474 put_tce_emu(), then
 	 * hw/vfio/common.c:607-659 vfio_iommu_map_notify()). Memory decode
-	 * is still off, as the reset left it: the guest reads its RAM.
+	 * is still off, as the reset left it: the guest uses its RAM.
 	 */
 	if (dma_map(container, p, page, 0))
 		return 25;
-	if (!store_u64(p, 0x72) || !load_u64(p, &val) || val != 0x72)
+	if (touch && (!store_u64(p, 0x72) || !load_u64(p, &val) || val != 0x72))
 		return 26;
 
 	/*
-	 * A second system reset: the device first, then the PHB removes
+	 * A second system reset: the devices first, then the PHB removes
 	 * the window (UNMAP_DMA of it whole, TCE_REMOVE), creates it again,
 	 * unregisters GPU RAM and registers it again
 	 * (hw/ppc/spapr_pci_nvlink2.c:235-265, then 169-233).
 	 */
-	if (qemu72_pre_reset(fd, cfg->offset) || qemu72_post_reset(fd, cfg->offset))
+	if (qemu72_reset_all(fd, cfg->offset, bfd, bconfig))
 		return 27;
 	{
 		struct vfio_iommu_type1_dma_unmap unmap = {
@@ -1033,315 +1515,118 @@ static int qemu72_guest(const char *bdf)
 		return 29;
 	if (dma_map(container, p, page, 0))
 		return 30;
-	if (!load_u64(p, &val) || val != 0x72)
+	if (touch && (!store_u64(p, 0x73) || !load_u64(p, &val) || val != 0x73))
 		return 31;
 
 	/* Quit: nothing is closed, unmapped or unregistered. */
 	return 0;
 }
 
-TEST(qemu72_sequence)
+FIXTURE(qemu72) {
+};
+
+FIXTURE_SETUP(qemu72)
+{
+}
+
+FIXTURE_TEARDOWN(qemu72)
+{
+}
+
+/* Every device is reset twice, which takes seconds on the QEMU rig. */
+TEST_F_TIMEOUT(qemu72, sequence, 300)
 {
 	struct vfio_region_info *ram;
 	struct vfio_pci_device *device;
+	struct links links;
 	struct iommu *iommu;
+	bool touch;
 	int status;
 	pid_t pid;
-	u64 *p;
+	u64 *p, val;
 
 	if (!gpu_bdf)
 		SKIP(return, "no NVLink2 GPU among the devices given\n");
+	touch = ram_backed(getpagesize()) != 0;
+	if (!touch)
+		TH_LOG("GPU RAM not to be touched: the guest leaves it alone");
 
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		_exit(qemu72_guest(gpu_bdf));
+		_exit(qemu72_guest(gpu_bdf, touch));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 
-	/* The next user gets the GPU, and its RAM as it was left. */
+	/* The next user gets the GPU and its bridges, and maps its RAM. */
 	iommu = iommu_init(default_iommu_mode);
 	device = vfio_pci_device_init(gpu_bdf, iommu);
+	links_open(device, &links);
 	ram = gpu_ram(device);
 	ASSERT_NE(NULL, ram);
 	p = map_ram(device, ram, getpagesize(), MAP_SHARED);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0x72, READ_ONCE(*p));
+	if (touch) {
+		ASSERT_TRUE(store_u64(p, 0x74));
+		ASSERT_TRUE(load_u64(p, &val));
+		ASSERT_EQ(0x74, val);
+	}
 	ASSERT_EQ(0, munmap(p, getpagesize()));
 	free(ram);
+	links_close(&links);
 	vfio_pci_device_cleanup(device);
 	iommu_cleanup(iommu);
 }
 
 /* ------------------------------------------------------------------ */
 
-FIXTURE(nvlink2_bridge) {
-	struct iommu *iommu;
-	struct vfio_pci_device *device;
-	struct vfio_region_info *atsd;
-};
-
-FIXTURE_VARIANT(nvlink2_bridge) {
-	bool has_atsd;
-};
-
-FIXTURE_VARIANT_ADD(nvlink2_bridge, atsd) {
-	.has_atsd = true,
-};
-
-FIXTURE_VARIANT_ADD(nvlink2_bridge, no_atsd) {
-	.has_atsd = false,
-};
-
-FIXTURE_SETUP(nvlink2_bridge)
-{
-	const char *bdf = variant->has_atsd ? atsd_bdf : noatsd_bdf;
-
-	if (!bdf)
-		SKIP(return, "no NVLink2 bridge %s an ATSD register among the devices given\n",
-		     variant->has_atsd ? "with" : "without");
-
-	self->iommu = iommu_init(default_iommu_mode);
-	self->device = vfio_pci_device_init(bdf, self->iommu);
-	self->atsd = atsd(self->device);
-	ASSERT_NE(NULL, self->atsd);
-}
-
-FIXTURE_TEARDOWN(nvlink2_bridge)
-{
-	free(self->atsd);
-	vfio_pci_device_cleanup(self->device);
-	iommu_cleanup(self->iommu);
-}
-
 /*
- * The ATSD region: one 64 KiB register or nothing, and the TGT of the GPU
- * behind the bridge and the link speed either way.
+ * Sort the devices given into a GPU, by its RAM region, and its bridges,
+ * the others, with and without an ATSD region. Without a GPU, there are
+ * no bridges either.
  */
-TEST_F(nvlink2_bridge, atsd_region_info)
-{
-	struct vfio_region_info_cap_nvlink2_ssatgt *tgt;
-	struct vfio_region_info_cap_nvlink2_lnkspd *speed;
-	struct vfio_region_info *info = self->atsd;
-
-	ASSERT_EQ(variant->has_atsd ? ATSD_SIZE : 0, info->size);
-
-	tgt = (void *)region_cap(info, VFIO_REGION_INFO_CAP_NVLINK2_SSATGT);
-	ASSERT_NE(NULL, tgt);
-	ASSERT_EQ(1, tgt->header.version);
-	if (gpu_bdf)
-		ASSERT_EQ(gpu_tgt, tgt->tgt);
-
-	speed = (void *)region_cap(info, VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD);
-	ASSERT_NE(NULL, speed);
-	ASSERT_EQ(1, speed->header.version);
-	ASSERT_EQ(0, speed->__pad);
-	printf("ATSD: region %u, size %#llx, tgt %#llx, link speed %#x\n",
-	       info->index, (unsigned long long)info->size,
-	       (unsigned long long)tgt->tgt, speed->link_speed);
-}
-
-/* Exactly the register maps; any other size or offset is refused. */
-TEST_F(nvlink2_bridge, atsd_mmap)
-{
-	int fd = self->device->fd;
-	u64 off = self->atsd->offset;
-	void *p;
-
-	if (!variant->has_atsd) {
-		ASSERT_EQ(MAP_FAILED, mmap(NULL, ATSD_SIZE, PROT_READ, MAP_SHARED,
-					   fd, off));
-		ASSERT_EQ(EINVAL, errno);
-		return;
-	}
-
-	p = mmap(NULL, ATSD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, munmap(p, ATSD_SIZE));
-
-	ASSERT_EQ(MAP_FAILED, mmap(NULL, 2 * ATSD_SIZE, PROT_READ, MAP_SHARED,
-				   fd, off));
-	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(MAP_FAILED, mmap(NULL, ATSD_SIZE, PROT_READ, MAP_SHARED, fd,
-				   off + ATSD_SIZE));
-	ASSERT_EQ(EINVAL, errno);
-	if (getpagesize() < ATSD_SIZE) {
-		ASSERT_EQ(MAP_FAILED, mmap(NULL, getpagesize(), PROT_READ,
-					   MAP_SHARED, fd, off));
-		ASSERT_EQ(EINVAL, errno);
-	}
-	ASSERT_EQ(MAP_FAILED, mmap(NULL, ATSD_SIZE, PROT_READ, MAP_PRIVATE,
-				   fd, off));
-	ASSERT_EQ(EINVAL, errno);
-}
-
-/* Reads inside the register work; at its end, or with none, EINVAL. */
-TEST_F(nvlink2_bridge, atsd_read)
-{
-	u64 off = self->atsd->offset;
-	int fd = self->device->fd;
-	u64 val;
-
-	if (variant->has_atsd)
-		ASSERT_EQ(sizeof(val), pread(fd, &val, sizeof(val), off));
-	ASSERT_EQ(-1, pread(fd, &val, sizeof(val), off + self->atsd->size));
-	ASSERT_EQ(EINVAL, errno);
-}
-
-/*
- * Loads through the mapping, which fault the register in, read what
- * pread() reads. Only reads: on hardware a store to the launch register
- * would start a shootdown. Without a register, there is nothing to map.
- */
-TEST_F(nvlink2_bridge, atsd_mapping_faults)
-{
-	int fd = self->device->fd;
-	u64 *p, val, mapped;
-	int off;
-
-	p = mmap(NULL, ATSD_SIZE, PROT_READ, MAP_SHARED, fd, self->atsd->offset);
-	if (!variant->has_atsd) {
-		ASSERT_EQ(MAP_FAILED, p);
-		ASSERT_EQ(EINVAL, errno);
-		return;
-	}
-	ASSERT_NE(MAP_FAILED, p);
-	for (off = 0; off < 32; off += sizeof(val)) {
-		ASSERT_TRUE(load_u64(p + off / sizeof(val), &mapped));
-		ASSERT_EQ(sizeof(val), pread(fd, &val, sizeof(val),
-					     self->atsd->offset + off));
-		ASSERT_EQ(val, mapped);
-	}
-	ASSERT_FALSE(faults(p));
-	ASSERT_EQ(0, munmap(p, ATSD_SIZE));
-}
-
-/* ------------------------------------------------------------------ */
-
-/*
- * Last, the resets of a bridge: on the QEMU rig a bridge resets by a bus
- * reset, which Linux 7.3's vfio-pci makes with memory_lock held; lockdep
- * reports that lock order (vfio-pci-core's, not this driver's) and turns
- * itself off, so nothing runs after them.
- */
-FIXTURE(nvlink2_bridge_reset) {
-	struct iommu *iommu;
-	struct vfio_pci_device *gpu;
-	struct vfio_region_info *ram;
-	struct sibling bridge;
-	struct vfio_region_info *atsd;
-	long page;
-};
-
-FIXTURE_SETUP(nvlink2_bridge_reset)
-{
-	struct vfio_device_info info = { .argsz = sizeof(info) };
-
-	if (!gpu_bdf || !atsd_bdf)
-		SKIP(return, "no NVLink2 GPU and bridge with an ATSD register among the devices given\n");
-
-	self->page = getpagesize();
-	self->iommu = iommu_init(default_iommu_mode);
-	self->gpu = vfio_pci_device_init(gpu_bdf, self->iommu);
-	self->ram = gpu_ram(self->gpu);
-	ASSERT_NE(NULL, self->ram);
-	sibling_open(self->gpu, atsd_bdf, &self->bridge);
-	ioctl_assert(self->bridge.fd, VFIO_DEVICE_GET_INFO, &info);
-	self->atsd = find_region(self->bridge.fd, info.num_regions, ATSD_TYPE,
-				 VFIO_REGION_SUBTYPE_IBM_NVLINK2_ATSD);
-	ASSERT_NE(NULL, self->atsd);
-}
-
-FIXTURE_TEARDOWN(nvlink2_bridge_reset)
-{
-	free(self->atsd);
-	free(self->ram);
-	sibling_close(&self->bridge);
-	vfio_pci_device_cleanup(self->gpu);
-	iommu_cleanup(self->iommu);
-}
-
-/*
- * A reset of a bridge of the GPU, or closing it, which disables it, has
- * firmware fence the GPU RAM: the GPU's mapping is revoked too, and
- * comes back with what GPU RAM holds.
- */
-TEST_F(nvlink2_bridge_reset, ram_revoked)
-{
-	u64 *p, val;
-
-	if (!can_reset(self->bridge.fd))
-		SKIP(return, "the bridge cannot be reset\n");
-
-	p = map_ram(self->gpu, self->ram, self->page, MAP_SHARED);
-	ASSERT_NE(MAP_FAILED, p);
-	WRITE_ONCE(*p, 0xb1d6e);
-	ASSERT_FALSE(faults(p));
-
-	ASSERT_EQ(0, ioctl(self->bridge.fd, VFIO_DEVICE_RESET));
-	ASSERT_TRUE(faults(p));
-	ASSERT_FALSE(faults(p));
-
-	sibling_close(&self->bridge);
-	ASSERT_TRUE(faults(p));
-	ASSERT_TRUE(load_u64(p, &val));
-	ASSERT_EQ(0xb1d6e, val);
-	ASSERT_EQ(0, munmap(p, self->page));
-	sibling_open(self->gpu, atsd_bdf, &self->bridge);
-}
-
-/* A reset of the bridge revokes the mapping of its ATSD register. */
-TEST_F(nvlink2_bridge_reset, atsd_revoked)
-{
-	u64 *p;
-
-	if (!can_reset(self->bridge.fd))
-		SKIP(return, "the bridge cannot be reset\n");
-
-	p = mmap(NULL, ATSD_SIZE, PROT_READ, MAP_SHARED, self->bridge.fd,
-		 self->atsd->offset);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_TRUE(faults(p));
-	ASSERT_FALSE(faults(p));
-	ASSERT_EQ(0, ioctl(self->bridge.fd, VFIO_DEVICE_RESET));
-	ASSERT_TRUE(faults(p));
-	ASSERT_EQ(0, munmap(p, ATSD_SIZE));
-}
-
-/* ------------------------------------------------------------------ */
-
-/* Sort the devices given into a GPU and bridges with and without ATSD. */
 static void find_roles(char **bdfs, int nr)
 {
 	struct vfio_region_info_cap_nvlink2_ssatgt *tgt;
+	struct vfio_region_info *ram, *info;
 	struct vfio_pci_device *device;
-	struct vfio_region_info *info;
+	bool has_atsd[MAX_BRIDGES + 1];
 	struct iommu *iommu;
 	int i;
 
+	VFIO_ASSERT_LE(nr, MAX_BRIDGES + 1);
 	for (i = 0; i < nr; i++) {
 		iommu = iommu_init(default_iommu_mode);
 		device = vfio_pci_device_init(bdfs[i], iommu);
 
-		info = gpu_ram(device);
-		if (info && !gpu_bdf) {
+		ram = gpu_ram(device);
+		if (ram && !gpu_bdf) {
 			gpu_bdf = bdfs[i];
-			tgt = (void *)region_cap(info, VFIO_REGION_INFO_CAP_NVLINK2_SSATGT);
+			tgt = (void *)region_cap(ram, VFIO_REGION_INFO_CAP_NVLINK2_SSATGT);
 			gpu_tgt = tgt ? tgt->tgt : 0;
 		}
-		free(info);
-
 		info = atsd(device);
-		if (info && info->size && !atsd_bdf)
-			atsd_bdf = bdfs[i];
-		else if (info && !info->size && !noatsd_bdf)
-			noatsd_bdf = bdfs[i];
+		has_atsd[i] = info && info->size;
 		free(info);
+		free(ram);
 
 		vfio_pci_device_cleanup(device);
 		iommu_cleanup(iommu);
 	}
+
+	for (i = 0; gpu_bdf && i < nr; i++) {
+		if (bdfs[i] == gpu_bdf)
+			continue;
+		bridge_bdfs[nr_bridges++] = bdfs[i];
+		if (has_atsd[i] && !atsd_bdf)
+			atsd_bdf = bdfs[i];
+		else if (!has_atsd[i] && !noatsd_bdf)
+			noatsd_bdf = bdfs[i];
+	}
+	for (i = 0; !gpu_bdf && i < nr; i++)
+		if (has_atsd[i] && !atsd_bdf)
+			atsd_bdf = bdfs[i];
 
 	printf("# GPU %s, bridge with ATSD %s, bridge without ATSD %s\n",
 	       gpu_bdf ?: "none", atsd_bdf ?: "none", noatsd_bdf ?: "none");

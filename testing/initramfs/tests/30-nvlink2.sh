@@ -21,13 +21,20 @@ bind_all() {
 
 run() {
 	echo "RIG: NVLINK2-BEGIN $1"
-	# The emulated platform can inject memory failures of GPU RAM.
+	# The emulated platform backs all of its GPU RAM, with plain RAM the
+	# kernel does not use, and can inject memory failures of it.
+	_ram=$(arg nvlink2_ram)
+	export NVLINK2_GPU_RAM_BACKED="${_ram#*,}"
 	mf=/sys/kernel/debug/nvlink2-emu/corrupt-offset
 	[ -e "$mf" ] && export NVLINK2_CORRUPT_OFFSET=$mf
+	# and take the platform through the steps of an EEH reset (the QEMU
+	# PHB4 does not come back from a real one).
+	eeh=/sys/kernel/debug/nvlink2-emu/eeh-reset
+	[ -e "$eeh" ] && export NVLINK2_EEH_INJECT=$eeh
 	# shellcheck disable=SC2086 # one BDF per word
 	"$t" $devs
 	echo "RIG: NVLINK2-END $1 rc=$?"
-	unset NVLINK2_CORRUPT_OFFSET
+	unset NVLINK2_CORRUPT_OFFSET NVLINK2_GPU_RAM_BACKED NVLINK2_EEH_INJECT
 }
 
 bind_all $nv
