@@ -40,5 +40,5 @@ if [ -n "${RIG_TRACE:-}" ]; then
 	args+=(-trace e1000e_core_write -trace "e1000e_wrn_regs_write_*"
 	       -trace pci_cfg_write -D "$RIG_TRACE")
 fi
-timeout --foreground -k 5 "${RIG_TIMEOUT:-300}" \
+timeout --foreground -k 5 "${RIG_TIMEOUT:-900}" \
 	qemu-system-ppc64 "${args[@]}" </dev/null >"$log" 2>&1

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nvlink2-bench BDF: figures for the GPU RAM region of nvlink2-vfio-pci,
- * not a test. It maps the region (up to 1 GiB), reads every page once
+ * nvlink2-bench GPU [BRIDGE...]: figures for the GPU RAM region of
+ * nvlink2-vfio-pci, not a test. It opens the GPU and its NVLink bridges
+ * (GPU RAM is reachable only while they are all open), maps the region
+ * (up to 1 GiB), reads every page once
  * and reports the page faults taken against the pages touched (the
  * 64 KiB-per-fault baseline: one fault per base page) and the time, then
  * the faults that writing every page adds; then
@@ -49,11 +51,18 @@ static long minflt(void)
 	return ru.ru_minflt;
 }
 
+/* The groups opened so far, so that devices of one group share it. */
+static struct {
+	char path[PATH_MAX];
+	int fd;
+} groups[8];
+static int nr_groups;
+
 static int open_device(const char *bdf)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	char path[PATH_MAX], link[PATH_MAX];
-	int container, group, dev;
+	int container, group = -1, dev, i;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
@@ -63,13 +72,22 @@ static int open_device(const char *bdf)
 	link[n] = 0;
 	snprintf(path, sizeof(path), "/dev/vfio/%s", basename(link));
 
-	container = open("/dev/vfio/vfio", O_RDWR);
-	group = open(path, O_RDWR);
-	if (container < 0 || group < 0 ||
-	    ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
-	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-	    ioctl(container, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU))
-		die("VFIO group and container");
+	for (i = 0; i < nr_groups; i++)
+		if (!strcmp(groups[i].path, path))
+			group = groups[i].fd;
+	if (group < 0) {
+		container = open("/dev/vfio/vfio", O_RDWR);
+		group = open(path, O_RDWR);
+		if (container < 0 || group < 0 ||
+		    ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
+		    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+		    ioctl(container, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU))
+			die("VFIO group and container");
+		if (nr_groups < 8) {
+			snprintf(groups[nr_groups].path, PATH_MAX, "%s", path);
+			groups[nr_groups++].fd = group;
+		}
+	}
 	dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (dev < 0)
 		die("VFIO_GROUP_GET_DEVICE_FD");
@@ -150,11 +168,13 @@ int main(int argc, char **argv)
 	long f;
 	int dev;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s BDF\n", argv[0]);
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s GPU [BRIDGE...]\n", argv[0]);
 		return 2;
 	}
 	dev = open_device(argv[1]);
+	for (i = 2; i < (uint64_t)argc; i++)
+		open_device(argv[i]);
 	find_ram(dev, &offset, &size);
 	if (size > GIB)
 		size = GIB;

@@ -309,7 +309,10 @@ static int emu_corrupt_offset(void *data, u64 offset)
 DEFINE_DEBUGFS_ATTRIBUTE(emu_corrupt_offset_fops, NULL, emu_corrupt_offset,
 			 "%llu\n");
 
-/* The series' platform hook, exported for its KUnit tests. */
+/*
+ * The series' platform hook, exported for its KUnit tests; looked up when
+ * used, so that the module loads on kernels without it (EOPNOTSUPP).
+ */
 void pnv_nvlink2_eeh_reset(struct eeh_pe *pe, int option);
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 
@@ -318,11 +321,15 @@ static struct pci_dev *emu_gpu;
 static int emu_eeh_reset(void *data, u64 start)
 {
 	struct eeh_dev *edev = pci_dev_to_eeh_dev(emu_gpu);
+	void (*hook)(struct eeh_pe *pe, int option);
 
-	if (!IS_ENABLED(CONFIG_KUNIT) || !edev || !edev->pe)
+	if (!edev || !edev->pe)
 		return -EOPNOTSUPP;
-	pnv_nvlink2_eeh_reset(edev->pe, start ? EEH_RESET_HOT :
-				      EEH_RESET_DEACTIVATE);
+	hook = symbol_get(pnv_nvlink2_eeh_reset);
+	if (!hook)
+		return -EOPNOTSUPP;
+	hook(edev->pe, start ? EEH_RESET_HOT : EEH_RESET_DEACTIVATE);
+	symbol_put(pnv_nvlink2_eeh_reset);
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(emu_eeh_reset_fops, NULL, emu_eeh_reset, "%llu\n");

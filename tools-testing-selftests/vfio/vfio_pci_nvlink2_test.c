@@ -276,9 +276,14 @@ static void sibling_close(struct sibling *s)
 	iommu_cleanup(s->iommu);
 }
 
-/* All the bridges of the GPU, open, as a VMM has them. */
+/*
+ * All the bridges of the GPU, open, as a VMM has them: GPU RAM is reached
+ * only then. Opening and closing a device resets it, which takes seconds
+ * on the QEMU rig, so the cases open them only to touch GPU RAM.
+ */
 struct links {
 	struct sibling bridge[MAX_BRIDGES];
+	bool open;
 };
 
 static void links_open(struct vfio_pci_device *gpu, struct links *l)
@@ -287,14 +292,18 @@ static void links_open(struct vfio_pci_device *gpu, struct links *l)
 
 	for (i = 0; i < nr_bridges; i++)
 		sibling_open(gpu, bridge_bdfs[i], &l->bridge[i]);
+	l->open = true;
 }
 
 static void links_close(struct links *l)
 {
 	int i;
 
+	if (!l->open)
+		return;
 	for (i = 0; i < nr_bridges; i++)
 		sibling_close(&l->bridge[i]);
+	l->open = false;
 }
 
 /* ------------------------------------------------------------------ */
@@ -319,7 +328,7 @@ FIXTURE_SETUP(nvlink2_gpu)
 	self->ram = gpu_ram(self->device);
 	ASSERT_NE(NULL, self->ram);
 	self->backed = ram_backed(self->ram->size);
-	links_open(self->device, &self->links);
+	self->links.open = false;
 }
 
 FIXTURE_TEARDOWN(nvlink2_gpu)
@@ -394,6 +403,7 @@ TEST_F(nvlink2_gpu, ram_rw_roundtrip)
 
 	if (!self->backed)
 		SKIP(return, NO_RAM);
+	links_open(self->device, &self->links);
 	in = malloc(len);
 	out = malloc(len);
 
@@ -431,6 +441,7 @@ TEST_F(nvlink2_gpu, ram_rw_bounds)
 		TH_LOG("the end of the region may not be touched: no clamped access");
 		return;
 	}
+	links_open(self->device, &self->links);
 	ASSERT_EQ(8, pread(fd, buf, sizeof(buf), end - 8));
 	ASSERT_EQ(8, pwrite(fd, buf, sizeof(buf), end - 8));
 }
@@ -445,6 +456,7 @@ TEST_F(nvlink2_gpu, ram_mmap_coherent)
 
 	if (!self->backed)
 		SKIP(return, NO_RAM);
+	links_open(self->device, &self->links);
 
 	p = map_ram(self->device, self->ram, size, MAP_SHARED);
 	ASSERT_NE(MAP_FAILED, p);
@@ -709,8 +721,10 @@ TEST_F(nvlink2_gpu, ram_mapping_stays_whole)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 
-	if (self->backed)
+	if (self->backed) {
+		links_open(self->device, &self->links);
 		ASSERT_TRUE(store_u64(p, 1));
+	}
 	ASSERT_EQ(0, munmap(p, size));
 }
 
@@ -790,6 +804,7 @@ TEST_F(nvlink2_gpu, ram_memory_decode_off)
 
 	if (!self->backed)
 		SKIP(return, NO_RAM);
+	links_open(self->device, &self->links);
 
 	p = map_ram(self->device, self->ram, self->page, MAP_SHARED);
 	ASSERT_NE(MAP_FAILED, p);
@@ -824,6 +839,7 @@ TEST_F(nvlink2_gpu, ram_needs_every_bridge)
 
 	if (!self->backed)
 		SKIP(return, NO_RAM);
+	links_open(self->device, &self->links);
 	if (!nr_bridges)
 		SKIP(return, "no NVLink2 bridge among the devices given\n");
 
@@ -900,6 +916,7 @@ TEST_F(nvlink2_gpu, ram_eeh_reset_revokes_mapping)
 
 	if (!self->backed)
 		SKIP(return, NO_RAM);
+	links_open(self->device, &self->links);
 	if (!getenv("NVLINK2_EEH_INJECT")) {
 		if (!eeh || strcmp(eeh, "1"))
 			SKIP(return, "no NVLINK2_EEH_INJECT, no NVLINK2_EEH=1\n");
@@ -943,6 +960,7 @@ TEST_F(nvlink2_gpu, ram_memory_failure)
 		SKIP(return, "no NVLINK2_CORRUPT_OFFSET to inject a memory failure\n");
 	if (self->backed < 4 * self->page)
 		SKIP(return, "fewer than four pages of GPU RAM to touch\n");
+	links_open(self->device, &self->links);
 
 	p = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 self->device->fd, self->ram->offset + offset);
@@ -1239,6 +1257,7 @@ TEST_F(nvlink2_gpu, ram_reset_revokes_mapping)
 
 	if (!self->backed)
 		SKIP(return, NO_RAM);
+	links_open(self->device, &self->links);
 
 	if (!can_reset(self->device->fd))
 		SKIP(return, "the GPU cannot be reset\n");
