@@ -382,17 +382,21 @@ void pnv_npu_dma_dev_setup(struct pci_dev *pdev)
 			pnv_npu_dma_off(pe);
 			return;
 		}
-		pnv_npu_host_setup(pe);
-		pe->dma_setup_done = pe->tce_bypass_enabled;
 		/*
-		 * Outside the GPU's group, the PE's DMA would stay as the host
-		 * left it while VFIO owns the GPU: off and out of the host's
-		 * LPAR, its GPU gets no DMA over its links instead.
+		 * The PE joins its GPU's group with DMA off. Outside the group,
+		 * its DMA would stay as the host left it while VFIO owns the
+		 * GPU: off and out of the host's LPAR, the GPU gets no DMA over
+		 * its links instead. In a group VFIO owns already (a bridge
+		 * added again while the GPU is passed through), VFIO takes the
+		 * PE as it is added, with the host's setup never made.
 		 */
+		pnv_npu_dma_off(pe);
 		if (!pnv_nvlink2_join_group(pe) || !pe->table_group.group) {
 			npe_err(pe, "not in the IOMMU group of its GPU: NVLink DMA off\n");
-			pnv_npu_dma_off(pe);
 			pnv_npu_gpu_host(pe, false);
+		} else if (!iommu_group_dma_owner_claimed(pe->table_group.group)) {
+			pnv_npu_host_setup(pe);
+			pe->dma_setup_done = pe->tce_bypass_enabled;
 		}
 		goto add_to_group;
 	}
@@ -408,7 +412,7 @@ void pnv_npu_dma_dev_setup(struct pci_dev *pdev)
 	phb->ioda.pe_rmap[rid] = pe->pe_number;
 	pdn->pe_number = pe->pe_number;
 	pe->device_count++;
-	/* Its first bridge went, and none was left on the bus to take over. */
+	/* Its first bridge went before the others: this one is the first. */
 	if (!pe->pdev) {
 		pe->pdev = pdev;
 		pe->rid = rid;
@@ -437,42 +441,22 @@ void pnv_npu_release_pe(struct pnv_ioda_pe *npe)
 }
 EXPORT_SYMBOL_IF_KUNIT(pnv_npu_release_pe);
 
-struct pnv_npu_handover {
-	struct pnv_ioda_pe *npe;
-	struct pci_dev *gone;
-};
-
-/* Make @pdev the first bridge of the PE, if it is another of its bridges. */
-static int pnv_npu_take_over(struct pci_dev *pdev, void *data)
-{
-	struct pnv_npu_handover *h = data;
-	struct pnv_ioda_pe *npe = h->npe;
-
-	if (pdev == h->gone ||
-	    npe->phb->ioda.pe_rmap[pci_dev_id(pdev)] != npe->pe_number)
-		return 0;
-	npe->pdev = pdev;
-	npe->rid = pci_dev_id(pdev);
-	return 1;
-}
-
 /**
  * pnv_npu_release_bridge() - Take an NVLink bridge out of its PE
  * @pdev: the bridge, being released
  *
  * The PE does not hold its bridges (that would keep them, and the PE,
- * forever): as its first bridge goes, another of its bridges still on
- * the bus becomes the first, or none (one that is being removed too),
- * until the last one, which the PE is released with. skiboot does not
- * unmap a requester id from a PE (npu2_set_pe() ignores OPAL_UNMAP_PE),
- * so only the kernel forgets it.
+ * forever): as its first bridge goes before the others, the PE has no
+ * first bridge (pe->pdev is NULL) until one is added again or the last
+ * one goes, which the PE is released with, and which pe->pdev then names
+ * for pnv_ioda_release_pe(). skiboot does not unmap a requester id from a
+ * PE (npu2_set_pe() ignores OPAL_UNMAP_PE), so only the kernel forgets it.
  */
 void pnv_npu_release_bridge(struct pci_dev *pdev)
 {
 	struct pnv_phb *phb = pci_bus_to_pnvhb(pdev->bus);
 	struct pci_dn *pdn = pci_get_pdn(pdev);
 	u16 rid = pci_dev_id(pdev);
-	struct pnv_npu_handover h;
 	struct pnv_ioda_pe *pe;
 
 	if (!pdn || pdn->pe_number == IODA_INVALID_PE)
@@ -485,12 +469,8 @@ void pnv_npu_release_bridge(struct pci_dev *pdev)
 		return;
 	}
 	phb->ioda.pe_rmap[rid] = IODA_INVALID_PE;
-	if (pe->pdev != pdev)
-		return;
-	h.npe = pe;
-	h.gone = pdev;
-	pe->pdev = NULL;
-	pci_walk_bus(pdev->bus, pnv_npu_take_over, &h);
+	if (pe->pdev == pdev)
+		pe->pdev = NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(pnv_npu_release_bridge);
 
@@ -516,21 +496,35 @@ void pnv_npu_disable_device(struct pci_dev *pdev)
 EXPORT_SYMBOL_IF_KUNIT(pnv_npu_disable_device);
 
 /**
- * pnv_npu_shutdown() - Turn the DMA of every PE of an NPU PHB off
- * @hose: the NPU PHB, as the kernel shuts down for a kexec
+ * pnv_npu_dma_off_all() - Turn the DMA of every PE of an NPU PHB off
+ * @phb: the NPU PHB
  *
- * What the other PHBs do, a reset of the IODA tables, writes a TVE of 0
- * for every PE of the NPU2 (npu2_ioda_reset()): since skiboot 5.10, bypass
- * of every address, for GPUs that VFIO may have given to guests too, and
- * for as long as the next kernel takes to set the PEs up.
+ * A reset of the IODA tables, which the kernel makes of every PHB as it
+ * probes it, writes a TVE of 0 for every PE of the NPU2 (npu2_ioda_reset()):
+ * since skiboot 5.10, bypass of every address, until a PE is set up, and
+ * for ever for a PE none is. And it keeps the requester ids mapped to the
+ * PEs, from a kernel before a kexec too. So DMA goes off for all of them,
+ * after that reset and as the kernel shuts down.
  */
-void pnv_npu_shutdown(struct pci_controller *hose)
+void pnv_npu_dma_off_all(struct pnv_phb *phb)
 {
-	struct pnv_phb *phb = hose->private_data;
 	unsigned int pe;
 
 	for (pe = 0; pe < phb->ioda.total_pe_num; pe++)
 		pnv_npu_opal_map_window_real(phb->opal_id, pe, 0);
+}
+
+/**
+ * pnv_npu_shutdown() - Shut an NPU PHB down for a kexec
+ * @hose: the NPU PHB
+ *
+ * Every PE with DMA off, rather than the IODA reset of the other PHBs,
+ * which would put them all in bypass for as long as the next kernel
+ * takes to probe the PHB.
+ */
+void pnv_npu_shutdown(struct pci_controller *hose)
+{
+	pnv_npu_dma_off_all(hose->private_data);
 }
 EXPORT_SYMBOL_IF_KUNIT(pnv_npu_shutdown);
 

@@ -122,7 +122,10 @@ VISIBLE_IF_KUNIT int pnv_nvlink2_lpar_bind(u64 opal_id, u16 bdf, u64 lpid,
 }
 EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_lpar_bind);
 
-/* Enough for any context a GPU can have: one per LPAR it was bound to. */
+/*
+ * Enough for any context a GPU can have: one per binding, and on skiboot
+ * 6.3 one more per kernel that bound it to the host before a kexec.
+ */
 #define NVLINK2_MAX_CONTEXT_REFS	16
 
 /**
@@ -143,7 +146,7 @@ VISIBLE_IF_KUNIT int pnv_nvlink2_lpar_unbind(u64 opal_id, u16 bdf)
 	unsigned int i;
 	s64 rc;
 
-	for (i = 0; i < NVLINK2_MAX_CONTEXT_REFS; i++) {
+	for (i = 0; i <= NVLINK2_MAX_CONTEXT_REFS; i++) {
 		rc = pnv_npu_opal_destroy_context(opal_id, bdf);
 		if (rc == OPAL_PARAMETER)
 			break;
@@ -153,7 +156,7 @@ VISIBLE_IF_KUNIT int pnv_nvlink2_lpar_unbind(u64 opal_id, u16 bdf)
 			return opal_error_code(rc);
 		}
 	}
-	if (i == NVLINK2_MAX_CONTEXT_REFS) {
+	if (i > NVLINK2_MAX_CONTEXT_REFS) {
 		pr_err("%04x: the NVLink context does not go\n", bdf);
 		return -EBUSY;
 	}
@@ -216,6 +219,12 @@ static struct nvlink2_owner *nvlink2_owner_get(struct device_node *np,
 	if (!o)
 		return NULL;
 	o->np = of_node_get(np);
+	/*
+	 * Nothing known of the GPU yet: it may have a context from a kernel
+	 * before a kexec, which skiboot 6.3 keeps across MAP_LPAR. Taken as
+	 * bound to LPAR 0, it is drained before anything binds it.
+	 */
+	o->bound = true;
 	list_add(&o->list, &nvlink2_owners);
 	return o;
 }
@@ -435,7 +444,9 @@ EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_owner_unbind_guest);
  * The NPU2 PHB calls this at boot and as VFIO takes and gives back the
  * GPU's group. A binding to a guest left behind is undone first; taking
  * the GPU out drains whatever context firmware holds, also one a kernel
- * before a kexec left. Whatever fails is remembered as a binding.
+ * before a kexec left, but leaves a guest's binding to the guest's owner
+ * (VFIO takes the PE of a bridge added again while the GPU is passed
+ * through). Whatever fails is remembered as a binding.
  *
  * Return: 0 or -errno.
  */
@@ -452,6 +463,9 @@ VISIBLE_IF_KUNIT int pnv_nvlink2_owner_host(struct device_node *np,
 	if (bind) {
 		ret = nvlink2_owner_bind(o, opal_id, bdf, 0,
 					 MSR_DR | MSR_PR | MSR_HV);
+	} else if (o->bound && o->lpid) {
+		/* A guest's binding, which its owner undoes. */
+		ret = 0;
 	} else {
 		ret = pnv_nvlink2_lpar_unbind(opal_id, bdf);
 		if (ret && !o->bound) {
@@ -514,9 +528,11 @@ EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_owner_links_are_up);
  * @mm: the mm of the new user
  *
  * An isolated GPU must have its links to GPUs outside its IOMMU group cut.
- * A GPU still bound to an LPAR, the guest's it was last passed to, or
- * after a failure, is unbound first. Its RAM must not be reachable
- * through the IOMMU of another mm than @mm.
+ * A GPU still bound to the LPAR of a guest, the one it was last passed
+ * to, or after a failure, is unbound first; the host's binding is left to
+ * the NPU PE, which VFIO takes with the group (pnv_npu_take_ownership()),
+ * so that a group that VFIO fails to take keeps it. Its RAM must not be
+ * reachable through the IOMMU of another mm than @mm.
  *
  * Return: 0; -EIO if the links may be up; -EBUSY if the GPU stays bound
  * or its RAM reachable; with a message.
@@ -536,7 +552,7 @@ VISIBLE_IF_KUNIT int pnv_nvlink2_owner_claim(struct device_node *np,
 		pr_warn("%pOF: NVLinks to GPUs outside its IOMMU group may be up: refused\n",
 			np);
 		ret = -EIO;
-	} else if (nvlink2_owner_unbind(o, opal_id, bdf)) {
+	} else if (o->lpid && nvlink2_owner_unbind(o, opal_id, bdf)) {
 		pr_warn("%pOF: still bound to LPAR %llu: refused\n", np,
 			o->lpid);
 		ret = -EBUSY;

@@ -273,8 +273,8 @@ EXPORT_SYMBOL_IF_KUNIT(pnv_nvlink2_of_gpu_info);
 /*
  * The ATSD register of link @index: entry @index of the PHB's
  * "ibm,mmio-atsd", 0 if there is none. Firmware lists one per link since
- * skiboot 6.2, one for all links before: that one is not handed out, as
- * links of GPUs in different IOMMU groups would share it.
+ * skiboot 6.2, one for all links before: the links past the first get
+ * none rather than share it, as GPUs in different IOMMU groups would.
  */
 static int nvlink2_read_atsd(const struct device_node *phb, u32 index,
 			     u64 *atsd)
@@ -373,36 +373,6 @@ static struct pci_dev *nvlink2_node_to_pci(struct device_node *np)
 		return NULL;
 	return pci_get_domain_bus_and_slot(pci_domain_nr(pdn->phb->bus),
 					   pdn->busno, pdn->devfn);
-}
-
-/**
- * pnv_nvlink2_same_gpu() - Whether two NVLink bridges link the same GPU
- * @bridge1: a bridge
- * @bridge2: another bridge
- *
- * Compares the GPUs' device-tree nodes, so that it works before the GPU's
- * PCI function is added, as the NPU PHB sets up its PEs.
- *
- * Return: true if both are NVLink2 bridges of one GPU.
- */
-bool pnv_nvlink2_same_gpu(struct pci_dev *bridge1, struct pci_dev *bridge2)
-{
-	struct device_node *np1 = pci_device_to_OF_node(bridge1);
-	struct device_node *np2 = pci_device_to_OF_node(bridge2);
-	struct device_node *gpu1, *gpu2;
-	bool same;
-
-	if (!np1 || !np2)
-		return false;
-	gpu1 = pnv_nvlink2_of_gpu(np1);
-	if (IS_ERR_OR_NULL(gpu1))
-		return false;
-	gpu2 = pnv_nvlink2_of_gpu(np2);
-	same = gpu1 == gpu2;
-	of_node_put(gpu1);
-	if (!IS_ERR_OR_NULL(gpu2))
-		of_node_put(gpu2);
-	return same;
 }
 
 /**

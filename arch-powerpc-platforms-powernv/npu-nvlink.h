@@ -19,7 +19,6 @@ enum pnv_nvlink2_role pnv_nvlink2_of_role(const struct device_node *np);
 struct device_node *pnv_nvlink2_of_gpu(const struct device_node *bridge);
 struct device_node *pnv_nvlink2_of_bridge(const struct device_node *gpu,
 					  unsigned int index);
-bool pnv_nvlink2_same_gpu(struct pci_dev *bridge1, struct pci_dev *bridge2);
 
 /* npu-nvlink-owner.c: who owns a GPU */
 int pnv_nvlink2_owner_host(struct device_node *np, u64 opal_id, u16 bdf,

@@ -617,8 +617,8 @@ static void release_pe_dma_off(struct kunit *test)
 /*
  * The PE holds none of its bridges, whose release is what releases it: a
  * reference would keep the PE, in whatever DMA state, forever. When its
- * first bridge goes before the others, another one it still has becomes
- * its first, and the last one is released with the PE.
+ * first bridge goes before the others, the PE keeps no pointer to it, and
+ * the last one is released with the PE.
  */
 static void first_bridge_goes_first(struct kunit *test)
 {
@@ -632,8 +632,7 @@ static void first_bridge_goes_first(struct kunit *test)
 	/* Bridge 0 is removed from the bus, then released. */
 	list_del(&f->bridge.bus_list);
 	pnv_npu_release_bridge(&f->bridge);
-	KUNIT_EXPECT_PTR_EQ(test, &f->bridge1, f->npe.pdev);
-	KUNIT_EXPECT_EQ(test, rid1, f->npe.rid);
+	KUNIT_EXPECT_NULL(test, f->npe.pdev);
 	KUNIT_EXPECT_EQ(test, IODA_INVALID_PE, f->phb.ioda.pe_rmap[rid0]);
 	f->npe.device_count--;
 
@@ -645,6 +644,7 @@ static void first_bridge_goes_first(struct kunit *test)
 	list_del(&f->bridge1.bus_list);
 	pnv_npu_release_bridge(&f->bridge1);
 	KUNIT_EXPECT_PTR_EQ(test, &f->bridge1, f->npe.pdev);
+	KUNIT_EXPECT_EQ(test, rid1, f->npe.rid);
 	pnv_npu_release_pe(&f->npe);
 	KUNIT_EXPECT_TRUE(test, model_dma_off(m, NPE));
 	KUNIT_EXPECT_NULL(test, f->npe.npu_gpu);
@@ -942,6 +942,48 @@ static void failed_unbind_refuses_claim(struct kunit *test)
 	/* Claimed once, nothing is left to remember. */
 	KUNIT_EXPECT_EQ(test, 0, pnv_nvlink2_owner_claim(f->gpu, m->opal_id,
 							 GPU_BDF, NULL));
+}
+
+/*
+ * A GPU claimed by VFIO keeps the host's binding: the NPU PE drops it as
+ * VFIO takes the group, whose taking may still fail after the claim.
+ */
+static void claim_leaves_host_binding(struct kunit *test)
+{
+	struct npu2_model *m = model_init(test, true, true);
+	struct fake_npu *f = fake_npu(test, m);
+
+	KUNIT_EXPECT_EQ(test, 0, pnv_nvlink2_owner_claim(f->gpu, m->opal_id,
+							 GPU_BDF, NULL));
+	KUNIT_EXPECT_EQ(test, 0, model_lpar_of(m, GPU_BDF));
+	own(test, m, f);
+}
+
+/*
+ * A guest binding that firmware refused to undo survives the host taking
+ * the GPU back, when firmware refuses that too: the next user is refused
+ * until the guest's binding is undone (skiboot 6.3, whose MAP_LPAR does
+ * not reset the context).
+ */
+static void failed_unbind_survives_host_bind(struct kunit *test)
+{
+	struct npu2_model *m = model_init(test, true, false);
+	struct fake_npu *f = fake_npu(test, m);
+
+	own(test, m, f);
+	KUNIT_ASSERT_EQ(test, 0, bind_guest(m, f, GUEST_LPID));
+	m->fail_map_lpar = 1;
+	KUNIT_EXPECT_NE(test, 0, unbind_guest(m, f));
+	m->fail_map_lpar = 1;
+	give(f);
+	KUNIT_EXPECT_EQ(test, GUEST_LPID,
+			m->xts[model_xts(m, GPU_BDF, false)].lpid);
+	m->fail_map_lpar = 1;
+	KUNIT_EXPECT_EQ(test, -EBUSY, pnv_nvlink2_owner_claim(f->gpu, m->opal_id,
+							      GPU_BDF, NULL));
+	KUNIT_EXPECT_EQ(test, 0, pnv_nvlink2_owner_claim(f->gpu, m->opal_id,
+							 GPU_BDF, NULL));
+	KUNIT_EXPECT_EQ(test, -1, model_lpar_of(m, GPU_BDF));
 }
 
 /*
@@ -1312,6 +1354,8 @@ static struct kunit_case nvlink2_npu_test_cases[] = {
 	KUNIT_CASE(disable_resets_one_link),
 	KUNIT_CASE(failed_unbind_refuses_claim),
 	KUNIT_CASE(failed_bind_leaves_no_lpar),
+	KUNIT_CASE(claim_leaves_host_binding),
+	KUNIT_CASE(failed_unbind_survives_host_bind),
 	KUNIT_CASE(guests_in_turn_6_4),
 	KUNIT_CASE(guests_in_turn_6_3),
 	KUNIT_CASE(take_ownership_drains_contexts),

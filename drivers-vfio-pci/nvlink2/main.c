@@ -44,9 +44,9 @@
  *   not through the GPU's BARs, and a VMM maps it as guest RAM: guests
  *   clear PCI_COMMAND_MEMORY to size BARs, and QEMU clears it at every
  *   reset, and neither may cut the guest off its RAM (v5.x never did).
- * - GPU RAM that the host put online as System RAM (the host's GPU driver
- *   can) is not handed out: the GPU is refused (-EBUSY) until it is
- *   offline.
+ * - GPU RAM that the host added as System RAM (the host's GPU driver
+ *   can) is not handed out: the GPU is refused (-EBUSY) at open until
+ *   that memory is removed again.
  */
 
 #include <linux/io.h>
@@ -56,6 +56,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
+#include <linux/of.h>
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
 #include <linux/pci.h>
@@ -111,8 +112,12 @@ struct nvlink2_vfio_pci_device {
 	/* Where memory failures of GPU RAM find its mappings. */
 	struct pfn_address_space ram_pfn_space;
 	bool ram_pfn_space_registered;
-	/* GPU role: its bridges, held, NULL where one has no PCI function. */
-	struct pci_dev *bridges[NVLINK2_MAX_BRIDGES];
+	/*
+	 * GPU role: the device-tree nodes of its bridges, held, which stay
+	 * the same when a bridge is removed and added again; NULL where a
+	 * bridge had no PCI function when the GPU was bound.
+	 */
+	struct device_node *bridges[NVLINK2_MAX_BRIDGES];
 
 	/* In nvlink2_gpus or nvlink2_bridges, under nvlink2_lock. */
 	struct list_head node;
@@ -292,7 +297,8 @@ static unsigned int nvlink2_links_ready(struct nvlink2_vfio_pci_device *gpu)
 	for (i = 0; i < gpu->gpu.nr_bridges; i++) {
 		list_for_each_entry(bridge, &nvlink2_bridges, node) {
 			if (gpu->bridges[i] &&
-			    bridge->core_device.pdev == gpu->bridges[i] &&
+			    pci_device_to_OF_node(bridge->core_device.pdev) ==
+			    gpu->bridges[i] &&
 			    bridge->bridge_open && !bridge->bridge_resetting)
 				n++;
 		}
@@ -322,7 +328,9 @@ static void nvlink2_bridge_set(struct nvlink2_vfio_pci_device *bridge,
 	*state = value;
 	list_for_each_entry(gpu, &nvlink2_gpus, node) {
 		for (i = 0; i < gpu->gpu.nr_bridges; i++) {
-			if (gpu->bridges[i] == bridge->core_device.pdev) {
+			if (gpu->bridges[i] &&
+			    gpu->bridges[i] ==
+			    pci_device_to_OF_node(bridge->core_device.pdev)) {
 				nvlink2_gpu_links_changed(gpu);
 				break;
 			}
@@ -330,7 +338,12 @@ static void nvlink2_bridge_set(struct nvlink2_vfio_pci_device *bridge,
 	}
 }
 
-/* An EEH reset of the PE of a GPU starts or ends (platform notifier). */
+/*
+ * An EEH reset of the PE of a GPU starts or ends (platform notifier). The
+ * end comes as the reset is deactivated; until the GPU answers config
+ * cycles again, faults are refused all the same (ram_checked), and EEH
+ * blocks its config space until then.
+ */
 static int nvlink2_eeh_event(struct notifier_block *nb, unsigned long event,
 			     void *data)
 {
@@ -633,7 +646,10 @@ static int nvlink2_ram_region_init(struct nvlink2_vfio_pci_device *nvdev)
 		return ret;
 	}
 
-	/* A new user starts from a GPU that VFIO has just reset. */
+	/*
+	 * A new user starts from a GPU that VFIO has just reset, whatever EEH
+	 * reset a former user left asserted.
+	 */
 	guard(rwsem_write)(&nvdev->ram_gate);
 	nvdev->ram_index = VFIO_PCI_NUM_REGIONS + vdev->num_regions - 1;
 	nvdev->ram_checked = false;
@@ -641,7 +657,10 @@ static int nvlink2_ram_region_init(struct nvlink2_vfio_pci_device *nvdev)
 	return 0;
 }
 
-/* Whether the host has any of the GPU RAM window online as System RAM. */
+/*
+ * Whether the host has added any of the GPU RAM window as System RAM
+ * (add_memory*(), online or not).
+ */
 static bool nvlink2_ram_online(const struct pnv_nvlink2_gpu_info *gpu)
 {
 	return region_intersects(gpu->ram_base, gpu->ram_size,
@@ -664,7 +683,7 @@ static int nvlink2_gpu_open_device(struct vfio_device *core_vdev)
 	if (ret)
 		return ret;
 	if (nvlink2_ram_online(&nvdev->gpu)) {
-		pci_warn(vdev->pdev, "GPU RAM online as System RAM: refused\n");
+		pci_warn(vdev->pdev, "GPU RAM added as System RAM: refused\n");
 		return -EBUSY;
 	}
 
@@ -945,6 +964,23 @@ static const struct vfio_pci_device_ops nvlink2_vfio_pci_dev_ops = {
 	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
 };
 
+/* The device-tree node of bridge @i of @gpu, held, or NULL with a warning. */
+static struct device_node *nvlink2_bridge_node(struct pci_dev *gpu,
+					       unsigned int i)
+{
+	struct pci_dev *bridge = pnv_nvlink2_get_bridge(gpu, i);
+	struct device_node *np;
+
+	if (!bridge) {
+		pci_warn(gpu, "NVLink bridge %u has no PCI function: no GPU RAM until the GPU is bound again\n",
+			 i);
+		return NULL;
+	}
+	np = of_node_get(pci_device_to_OF_node(bridge));
+	pci_dev_put(bridge);
+	return np;
+}
+
 /* Take @nvdev off the lists, and drop the bridges it holds. */
 static void nvlink2_vfio_pci_forget(struct nvlink2_vfio_pci_device *nvdev)
 {
@@ -953,7 +989,7 @@ static void nvlink2_vfio_pci_forget(struct nvlink2_vfio_pci_device *nvdev)
 	scoped_guard(mutex, &nvlink2_lock)
 		list_del_init(&nvdev->node);
 	for (i = 0; i < NVLINK2_MAX_BRIDGES; i++) {
-		pci_dev_put(nvdev->bridges[i]);
+		of_node_put(nvdev->bridges[i]);
 		nvdev->bridges[i] = NULL;
 	}
 }
@@ -974,8 +1010,6 @@ static int nvlink2_vfio_pci_probe(struct pci_dev *pdev,
 		ret = pnv_nvlink2_gpu_info(pdev, &gpu);
 		if (!ret && gpu.nr_bridges > NVLINK2_MAX_BRIDGES)
 			ret = -E2BIG;
-		if (!ret && nvlink2_ram_online(&gpu))
-			ret = -EBUSY;
 		if (!ret)
 			ops = &nvlink2_gpu_ops;
 		break;
@@ -999,7 +1033,7 @@ static int nvlink2_vfio_pci_probe(struct pci_dev *pdev,
 	if (ops == &nvlink2_gpu_ops) {
 		nvdev->gpu = gpu;
 		for (i = 0; i < gpu.nr_bridges; i++)
-			nvdev->bridges[i] = pnv_nvlink2_get_bridge(pdev, i);
+			nvdev->bridges[i] = nvlink2_bridge_node(pdev, i);
 	} else if (ops == &nvlink2_bridge_ops) {
 		nvdev->bridge = bridge;
 	}

@@ -9,16 +9,18 @@
  *
  * The cases that need a GPU, a bridge with an ATSD register or a bridge
  * without one skip when none of the devices given is one. The devices
- * other than the GPU are its bridges: GPU RAM is reachable only while all
- * of them are open, and the cases of the GPU open them all.
+ * other than the GPU are its bridges, all of which must be given: GPU RAM
+ * is reachable only while all of them are open, and the cases that touch
+ * it open them all.
  *
  * GPU RAM: the region is the window firmware reserves for the GPU (128 GiB
  * on an AC922), larger than the RAM on the card (16 or 32 GiB). The cases
  * that touch it skip unless NVLINK2_GPU_RAM_BACKED (environment) gives how
- * many bytes of it they may touch, from its start: on real hardware, the
- * RAM on the card, and only once the GPU's links are trained, which the
- * host does not do (over links that are not, GPU RAM reads as machine
- * checks); the emulated platform of the QEMU rig backs the whole region.
+ * many bytes of it they may touch, from its start. They are for the
+ * emulated platform of the QEMU rig, which backs the whole region: on real
+ * hardware, opening the GPU and its bridges resets them, firmware fences
+ * the links, and nothing here trains them again, so GPU RAM would read as
+ * machine checks; leave it unset there.
  *
  * A memory failure of GPU RAM is injected through the file that
  * NVLINK2_CORRUPT_OFFSET names, which takes an offset in the GPU RAM
@@ -598,7 +600,7 @@ static void ram_dma_unmap(struct iommu *iommu, struct ram_dma *dma)
 /* The GPU RAM mapping can be registered, DMA-mapped and unmapped. */
 TEST_F(nvlink2_gpu, ram_dma_map)
 {
-	u64 size = min_t(u64, self->backed, SZ_16M);
+	u64 size = self->backed ? min_t(u64, self->backed, SZ_16M) : self->page;
 	struct ram_dma dma;
 	void *p;
 
