@@ -310,8 +310,9 @@ DEFINE_DEBUGFS_ATTRIBUTE(emu_corrupt_offset_fops, NULL, emu_corrupt_offset,
 			 "%llu\n");
 
 /*
- * The series' platform hook, exported for its KUnit tests; looked up when
- * used, so that the module loads on kernels without it (EOPNOTSUPP).
+ * The series' platform hook, exported for its KUnit tests (so the module
+ * needs a kernel with the series and CONFIG_KUNIT; symbol_get() takes GPL
+ * exports only).
  */
 void pnv_nvlink2_eeh_reset(struct eeh_pe *pe, int option);
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
@@ -321,15 +322,11 @@ static struct pci_dev *emu_gpu;
 static int emu_eeh_reset(void *data, u64 start)
 {
 	struct eeh_dev *edev = pci_dev_to_eeh_dev(emu_gpu);
-	void (*hook)(struct eeh_pe *pe, int option);
 
 	if (!edev || !edev->pe)
 		return -EOPNOTSUPP;
-	hook = symbol_get(pnv_nvlink2_eeh_reset);
-	if (!hook)
-		return -EOPNOTSUPP;
-	hook(edev->pe, start ? EEH_RESET_HOT : EEH_RESET_DEACTIVATE);
-	symbol_put(pnv_nvlink2_eeh_reset);
+	pnv_nvlink2_eeh_reset(edev->pe, start ? EEH_RESET_HOT :
+				      EEH_RESET_DEACTIVATE);
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(emu_eeh_reset_fops, NULL, emu_eeh_reset, "%llu\n");
