@@ -3,13 +3,18 @@
 #
 # run-qemu.sh VMLINUX INITRD LOG [extra kernel args...]
 #
-# Boot the rig: qemu-system-ppc64 -M powernv9 with Debian's skiboot, one
-# PHB4 with a root port and an emulated PCIe device (igb) behind it, an
-# IPMI BMC so that OPAL power-off ends QEMU. The console goes to LOG; the
-# exit status is QEMU's (124 on timeout). Environment: RIG_TIMEOUT
-# (seconds, default 300), RIG_DEVICE (default igb),
-# RIG_TRACE (a file for QEMU's trace of the device's register writes and
-# of PCI config writes). The kernel runs with isolate_nvlink on, so that
+# Boot the rig: qemu-system-ppc64 -M powernv9 with Debian's skiboot, two
+# PHB4s with emulated PCIe devices: an igb NIC, and three virtio-rng
+# functions that play NVLink bridges for the emulated NVLink2 platform,
+# one of them function 1 of the igb's slot (so that they share an IOMMU
+# group); an IPMI BMC so that OPAL power-off ends QEMU. The bridges are
+# virtio functions because they have an FLR: the bus reset that vfio-pci
+# falls back to for a function without one takes 5 to 8 s here (skiboot
+# waits on QEMU's PHB4), and the tests reset the bridges often. The
+# console goes to LOG; the exit status is QEMU's (124 on timeout).
+# Environment: RIG_TIMEOUT (seconds, default 900), RIG_DEVICE (default
+# igb), RIG_TRACE (a file for QEMU's trace of the device's register writes
+# and of PCI config writes). The kernel runs with isolate_nvlink on, so that
 # NVLink isolation runs on every reset the rig does.
 
 . "$(dirname "$0")/../scripts/lib.sh"
@@ -22,19 +27,20 @@ bios=/usr/share/qemu/skiboot.lid
 args=(
 	-M powernv9 -m 4G -smp 1 -no-reboot
 	-bios "$bios" -kernel "$vmlinux" -initrd "$initrd"
-	-append "console=hvc0 panic=-1 mem=2G isolate_nvlink rig.vfio=0000:03:00.0 rig.nvlink2=0000:03:00.0,0000:04:00.0,0001:01:00.0 rig.nvlink2_ram=0x80000000,0x40000000 rig.nvlink2_atsd=0xc0000000 $*"
+	-append "console=hvc0 panic=-1 mem=2G isolate_nvlink rig.vfio=0000:03:00.0 rig.nvlink2=0000:03:00.0,0000:04:00.0,0001:01:00.0 rig.nvlink2_ram=0x80000000,0x40000000 rig.nvlink2_atsd=0xc0000000 rig.vmm=0000:03:00.0,0000:03:00.1,0000:04:00.0,0001:01:00.0 pci=noari $*"
 	-nodefaults -display none -serial stdio -monitor none
 	-device ipmi-bmc-sim,id=bmc0 -device isa-ipmi-bt,bmc=bmc0,irq=10
 	-device pnv-phb,chip-id=0,index=0,id=pcie.0
 	-device pnv-phb-root-port,bus=pcie.0,id=rp0
 	-device x3130-upstream,bus=rp0,id=up0
 	-device xio3130-downstream,bus=up0,id=dp0,chassis=1,slot=1
-	-device "${RIG_DEVICE:-igb}",bus=dp0,addr=0x0
+	-device "${RIG_DEVICE:-igb}",bus=dp0,addr=0x0,multifunction=on
+	-device virtio-rng-pci,bus=dp0,addr=0x0.1
 	-device xio3130-downstream,bus=up0,id=dp1,chassis=1,slot=2
-	-device edu,bus=dp1,addr=0x0
+	-device virtio-rng-pci,bus=dp1,addr=0x0
 	-device pnv-phb,chip-id=0,index=1,id=pcie.1
 	-device pnv-phb-root-port,bus=pcie.1,id=rp1
-	-device edu,bus=rp1,addr=0x0
+	-device virtio-rng-pci,bus=rp1,addr=0x0
 )
 if [ -n "${RIG_TRACE:-}" ]; then
 	args+=(-trace e1000e_core_write -trace "e1000e_wrn_regs_write_*"

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # NVLink isolation must leave alone every device that is not a V100: with
-# isolate_nvlink on the command line, give the first rig.vfio= device a
-# secondary bus reset through sysfs (reset_method "bus"), which takes the
-# powernv reset_secondary_bus path where isolation hooks in, and check that
-# the device still works through vfio-pci. Just before and just after the
+# isolate_nvlink on the command line, give the bus of the first rig.vfio=
+# device a secondary bus reset through sysfs (reset_subordinate of its
+# downstream port: the device shares its slot with another function, so
+# it has no reset_method "bus" of its own), which takes the powernv
+# reset_secondary_bus path where isolation hooks in, and check that the
+# device still works through vfio-pci. Just before and just after the
 # reset, vfio-smoke writes a marker to BAR0 (RAL0, a receive address
 # register of the igb): make check reads QEMU's trace of the device's
 # register writes and of config writes, and requires an SBR and no BAR0
@@ -21,12 +23,10 @@ vfio-smoke "$bdf" 0 $ral0 0x5b5b0001 >/tmp/sbr-before || {
 bind "$bdf" ""
 echo "RIG: SBR-MARKERS $ral0 0x5b5b0001 0x5b5b0002"
 
-if ! echo bus >"$d/reset_method"; then
-	echo "FAIL: $bdf cannot be reset by a secondary bus reset"; exit 1
-fi
-echo 1 >"$d/reset" || { echo "FAIL: reset of $bdf failed"; exit 1; }
-echo default >"$d/reset_method"
-echo "ok: secondary bus reset of $bdf"
+port=$(basename "$(readlink -f "$d/..")")
+echo 1 >"/sys/bus/pci/devices/$port/reset_subordinate" ||
+	{ echo "FAIL: secondary bus reset of $bdf by $port failed"; exit 1; }
+echo "ok: secondary bus reset of $bdf by $port"
 
 bind "$bdf" vfio-pci || exit 1
 if vfio-smoke "$bdf" 0 $ral0 0x5b5b0002 >/tmp/sbr-after; then
