@@ -69,6 +69,18 @@ for tool in vfio-smoke nvlink2-bench; do
 	fi
 done
 
+# ------------------------------------------------------------ vmm
+# RIG_VMM=1: Debian 12's QEMU 7.2 and the vmm step's helpers
+# (testing/vmm/stage.sh), for the 40-vmm init test.
+if [ -n "${RIG_VMM:-}" ]; then
+	if "$TOP/testing/vmm/stage.sh" "$kb" "$stage/vmm" >"$logs/vmm-stage.log" 2>&1; then
+		extra+=("$stage/vmm:/rig/vmm")
+		fact "vmm$label" "$(tail -n1 "$logs/vmm-stage.log" | sed 's/^vmm: //')"
+	else
+		result FAIL "vmm$label" "staging QEMU 7.2: $(tail -n1 "$logs/vmm-stage.log")"
+	fi
+fi
+
 # ------------------------------------------------------------ nvlink2-emu
 # The emulated NVLink2 platform (testing/nvlink2-emu), an out-of-tree
 # module built against this kernel, for the 30-nvlink2 init test.
@@ -221,6 +233,21 @@ if grep -q '^RIG: NVLINK2-BEGIN' "$console"; then
 	nvlink2_run emulated-platform pass
 elif [ "$ksft" = 1 ] && grep -q '^CONFIG_NVLINK2_VFIO_PCI=[ym]' "$kb/.config"; then
 	result FAIL "nvlink2$label" "vfio_pci_nvlink2_test did not run (${console#"$TOP"/})"
+fi
+
+# ------------------------------------------------------------ vmm
+# The 40-vmm init test: QEMU 7.2 drives the series; one result line per
+# check it prints (VMM: PASS|FAIL NAME: what it compared).
+if [ -n "${RIG_VMM:-}" ]; then
+	sed -n '/^RIG: VMM-BEGIN/,/^RIG: VMM-END/p' "$console" | tr -d '\r' >"$logs/vmm.log"
+	if ! grep -q '^VMM: ' "$logs/vmm.log"; then
+		result FAIL "vmm$label" "the vmm step printed no result (${console#"$TOP"/}: $(grep -m1 -E '^(FAIL|no QEMU)' "$console"))"
+	else
+		while read -r _ st name what; do
+			result "$st" "vmm ${name%:}$label" "$what"
+		done < <(grep '^VMM: ' "$logs/vmm.log")
+		fact "vmm step$label" "$(sed -n 's/^RIG: VMM-END rc=[0-9]* \(.*\)/\1/p' "$logs/vmm.log")"
+	fi
 fi
 
 # ------------------------------------------------------------ SBR

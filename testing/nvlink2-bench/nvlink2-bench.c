@@ -10,30 +10,14 @@
  * MiB/s for reading and writing through the mapping and through
  * pread()/pwrite().
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <linux/vfio.h>
 
-#define NVIDIA		0x10deU
+#include "../include/rig-vfio.h"
+
 #define GIB		(1ULL << 30)
 #define CHUNK		(1 << 20)
-
-static void die(const char *what)
-{
-	fprintf(stderr, "nvlink2-bench: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static double now(void)
 {
@@ -49,86 +33,6 @@ static long minflt(void)
 
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_minflt;
-}
-
-/* The groups opened so far, so that devices of one group share it. */
-static struct {
-	char path[PATH_MAX];
-	int fd;
-} groups[8];
-static int nr_groups;
-
-static int open_device(const char *bdf)
-{
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[PATH_MAX], link[PATH_MAX];
-	int container, group = -1, dev, i;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		die(path);
-	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", basename(link));
-
-	for (i = 0; i < nr_groups; i++)
-		if (!strcmp(groups[i].path, path))
-			group = groups[i].fd;
-	if (group < 0) {
-		container = open("/dev/vfio/vfio", O_RDWR);
-		group = open(path, O_RDWR);
-		if (container < 0 || group < 0 ||
-		    ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
-		    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-		    ioctl(container, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU))
-			die("VFIO group and container");
-		if (nr_groups < 8) {
-			snprintf(groups[nr_groups].path, PATH_MAX, "%s", path);
-			groups[nr_groups++].fd = group;
-		}
-	}
-	dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
-	if (dev < 0)
-		die("VFIO_GROUP_GET_DEVICE_FD");
-	return dev;
-}
-
-/* Offset and size of the NVLINK2_RAM region of @dev. */
-static void find_ram(int dev, uint64_t *offset, uint64_t *size)
-{
-	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
-	unsigned int i;
-
-	if (ioctl(dev, VFIO_DEVICE_GET_INFO, &dinfo))
-		die("VFIO_DEVICE_GET_INFO");
-	for (i = VFIO_PCI_NUM_REGIONS; i < dinfo.num_regions; i++) {
-		struct vfio_region_info *info = calloc(1, 4096);
-		struct vfio_info_cap_header *hdr;
-		unsigned int off;
-
-		info->argsz = 4096;
-		info->index = i;
-		if (ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, info))
-			die("VFIO_DEVICE_GET_REGION_INFO");
-		for (off = info->cap_offset; off; off = hdr->next) {
-			struct vfio_region_info_cap_type *t;
-
-			hdr = (void *)info + off;
-			t = (void *)hdr;
-			if (hdr->id == VFIO_REGION_INFO_CAP_TYPE &&
-			    t->type == (VFIO_REGION_TYPE_PCI_VENDOR_TYPE | NVIDIA) &&
-			    t->subtype == VFIO_REGION_SUBTYPE_NVIDIA_NVLINK2_RAM) {
-				*offset = info->offset;
-				*size = info->size;
-				free(info);
-				return;
-			}
-		}
-		free(info);
-	}
-	fprintf(stderr, "nvlink2-bench: no GPU RAM region\n");
-	exit(1);
 }
 
 /* The THPeligible line of the mapping at @addr in /proc/self/smaps. */
@@ -159,6 +63,7 @@ static void report(const char *what, double secs, uint64_t bytes)
 
 int main(int argc, char **argv)
 {
+	struct vfio_region_info *info;
 	uint64_t offset, size, i;
 	long page = getpagesize();
 	volatile uint64_t *p;
@@ -172,23 +77,32 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s GPU [BRIDGE...]\n", argv[0]);
 		return 2;
 	}
-	dev = open_device(argv[1]);
+	rig_prog = "nvlink2-bench";
+	dev = rig_open_device(argv[1]);
 	for (i = 2; i < (uint64_t)argc; i++)
-		open_device(argv[i]);
-	find_ram(dev, &offset, &size);
+		rig_open_device(argv[i]);
+	info = rig_find_region(dev, VFIO_REGION_TYPE_PCI_VENDOR_TYPE | RIG_NVIDIA,
+			       VFIO_REGION_SUBTYPE_NVIDIA_NVLINK2_RAM);
+	if (!info) {
+		fprintf(stderr, "nvlink2-bench: no GPU RAM region\n");
+		return 1;
+	}
+	offset = info->offset;
+	size = info->size;
+	free(info);
 	if (size > GIB)
 		size = GIB;
 
 	/* Aligned to the size, so that PMD and PUD faults can happen. */
 	p = mmap(NULL, 2 * size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
-		die("mmap reserve");
+		rig_die("mmap reserve");
 	munmap((void *)p, 2 * size);
 	p = (void *)(((uintptr_t)p + size - 1) & ~(size - 1));
 	p = mmap((void *)p, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 		 dev, offset);
 	if (p == MAP_FAILED)
-		die("mmap of the GPU RAM");
+		rig_die("mmap of the GPU RAM");
 
 	print_thp_eligible((void *)p);
 	/*
@@ -229,12 +143,12 @@ int main(int argc, char **argv)
 	t = now();
 	for (i = 0; i < size; i += CHUNK)
 		if (pread(dev, buf, CHUNK, offset + i) != CHUNK)
-			die("pread");
+			rig_die("pread");
 	report("pread()", now() - t, size);
 	t = now();
 	for (i = 0; i < size; i += CHUNK)
 		if (pwrite(dev, buf, CHUNK, offset + i) != CHUNK)
-			die("pwrite");
+			rig_die("pwrite");
 	report("pwrite()", now() - t, size);
 
 	munmap((void *)p, size);

@@ -238,7 +238,17 @@ if g cat-file -e "$tip:$main" 2>/dev/null &&
 	KSFT_OFF= expect nvlink2-bounds "nvlink2 emulated-platform.*failed" apply,build,boot "$r"
 fi
 
-# 14. A documentation patch that Sphinx warns about.
+# 14. The vmm step: with a wrong TGT in the ATSD regions' SSATGT
+# capability, QEMU 7.2 no longer pairs the bridge with its GPU, and the
+# guest's device tree no longer matches the host's.
+if g cat-file -e "$tip:$main" 2>/dev/null; then
+	r=$(scratch vmm-wrong-tgt)
+	add_patch "$r" "vfio/nvlink2: Tooling test with a wrong TGT for bridges" \
+		"$main" 's/ret = nvlink2_add_tgt_cap(caps, nvdev->bridge.tgt);/ret = nvlink2_add_tgt_cap(caps, nvdev->bridge.tgt + 0x10000);/'
+	RIG_VMM=1 expect vmm-wrong-tgt "vmm (host-caps|guest-links|guest-tgt)" apply,build,boot "$r"
+fi
+
+# 15. A documentation patch that Sphinx warns about.
 doc=Documentation/driver-api/vfio-pci-nvlink2.rst
 if g cat-file -e "$tip:$doc" 2>/dev/null; then
 	r=$(scratch docs-warning)
