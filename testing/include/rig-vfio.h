@@ -87,15 +87,29 @@ static inline struct vfio_region_info *rig_find_region(int dev, uint32_t type,
 	if (ioctl(dev, VFIO_DEVICE_GET_INFO, &dinfo))
 		rig_die("VFIO_DEVICE_GET_INFO");
 	for (i = VFIO_PCI_NUM_REGIONS; i < dinfo.num_regions; i++) {
-		struct vfio_region_info *info = calloc(1, 4096);
+		struct vfio_region_info *info = NULL;
 		struct vfio_info_cap_header *hdr;
+		uint32_t argsz = sizeof(*info);
 		unsigned int off;
 
-		info->argsz = 4096;
-		info->index = i;
-		if (ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, info))
-			rig_die("VFIO_DEVICE_GET_REGION_INFO");
+		/* Ask again with the size the kernel wants for the chain. */
+		do {
+			free(info);
+			info = calloc(1, argsz);
+			if (!info)
+				rig_die("calloc");
+			info->argsz = argsz;
+			info->index = i;
+			if (ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, info))
+				rig_die("VFIO_DEVICE_GET_REGION_INFO");
+		} while (info->argsz > argsz && (argsz = info->argsz));
+		if (!(info->flags & VFIO_REGION_INFO_FLAG_CAPS))
+			info->cap_offset = 0;
 		for (off = info->cap_offset; off; off = hdr->next) {
+			if (off < sizeof(*info) || off + sizeof(*hdr) > argsz) {
+				errno = EPROTO;
+				rig_die("capability chain outside the region info");
+			}
 			struct vfio_region_info_cap_type *t;
 
 			hdr = (void *)info + off;
@@ -116,6 +130,8 @@ static inline void *rig_region_cap(struct vfio_region_info *info, uint16_t id)
 	unsigned int off;
 
 	for (off = info->cap_offset; off; off = hdr->next) {
+		if (off < sizeof(*info) || off + sizeof(*hdr) > info->argsz)
+			return NULL;
 		hdr = (void *)info + off;
 		if (hdr->id == id)
 			return hdr;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gdbmem PIPE OP...: read and write a QEMU guest's memory through QEMU's
+ * gdbmem [-p PID] PIPE OP...: read and write a QEMU guest's memory through QEMU's
  * gdbstub on a pipe (-gdb pipe:PIPE, the FIFOs PIPE.in and PIPE.out; the
  * rig's kernel has no AF_UNIX), the way the vmm step of the rig reaches
  * guest physical addresses without a guest: QEMU does the
@@ -11,21 +11,22 @@
  *   r:ADDR          print the 8 bytes at ADDR as a big-endian hex number
  *   w:ADDR=VALUE    write VALUE (hex) as 8 big-endian bytes at ADDR
  *   fdt:FILE        save the flattened device tree that QEMU gave the
- *                   guest (r3 at the entry point of a pseries machine,
- *                   big-endian while MSR_LE is clear)
+ *                   guest (r3 at the entry point of a pseries machine)
  *   mon:COMMAND     run a monitor command (qRcmd) and print its output;
  *                   after "quit", wait for QEMU to close the connection
  *
  * One line of output per read, "ADDR VALUE". Exit status 1 on the first
  * error (the gdbstub's "E" reply included), with a message on stderr.
  * It waits up to a minute for QEMU to open the pipe, which it does once
- * the machine is realized and reset, and gives up after five minutes.
+ * the machine is realized and reset, less if QEMU (-p PID) dies first,
+ * and gives up after five minutes.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 static int rfd, wfd;
@@ -59,6 +60,7 @@ static void put(const char *s, size_t len)
 	}
 }
 
+/* Send a packet until the gdbstub acknowledges it ('+'; '-' asks again). */
 static void send_packet(const char *payload)
 {
 	char frame[8192];
@@ -69,10 +71,12 @@ static void send_packet(const char *payload)
 	for (i = 0; payload[i]; i++)
 		sum += (unsigned char)payload[i];
 	snprintf(frame, sizeof(frame), "$%s#%02x", payload, sum & 0xff);
-	put(frame, strlen(frame));
-	do
-		c = get_char();
-	while (c != '+');
+	do {
+		put(frame, strlen(frame));
+		do
+			c = get_char();
+		while (c != '+' && c != '-');
+	} while (c == '-');
 }
 
 /* The payload of the next packet from the gdbstub, acknowledged. */
@@ -213,10 +217,16 @@ static void save_fdt(const char *file)
 int main(int argc, char **argv)
 {
 	char cmd[128], path[4096];
+	pid_t qemu = 0;
 	int i;
 
+	if (argc > 2 && !strcmp(argv[1], "-p")) {
+		qemu = atoi(argv[2]);
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s PIPE r:ADDR|w:ADDR=VALUE|fdt:FILE|mon:COMMAND...\n",
+		fprintf(stderr, "usage: %s [-p PID] PIPE r:ADDR|w:ADDR=VALUE|fdt:FILE|mon:COMMAND...\n",
 			argv[0]);
 		return 2;
 	}
@@ -227,6 +237,10 @@ int main(int argc, char **argv)
 		wfd = open(path, O_WRONLY | O_NONBLOCK);
 		if (wfd >= 0 || errno != ENXIO)
 			break;
+		if (qemu && kill(qemu, 0)) {
+			errno = 0;
+			fail("QEMU exited before it opened %s", path);
+		}
 		usleep(100000);
 	}
 	if (wfd < 0 || fcntl(wfd, F_SETFL, 0))

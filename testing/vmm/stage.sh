@@ -68,4 +68,5 @@ cc=(-O2 -Wall -Wextra -Werror -isystem "$kb/usr/include")
 "${CROSS_PPC}gcc" -static "${cc[@]}" -o "$dest/bin/gdbmem" "$here/gdbmem.c"
 "${CROSS_PPC}gcc" -static "${cc[@]}" -o "$dest/bin/nvlink2-rw" "$here/nvlink2-rw.c"
 "${CROSS_PPC}gcc" -shared -fPIC -nostdlib "${cc[@]}" -o "$dest/lib/nofree.so" "$here/nofree.c"
-msg "vmm: QEMU $QEMU_VERSION, ${#seen[@]} libraries, $(du -sm "$dest" | cut -f1) MB in ${dest#"$TOP"/}"
+nlibs=$(find "$dest/lib" -name '*.so*' ! -name ld64.so.2 ! -name nofree.so | wc -l)
+msg "vmm: QEMU $QEMU_VERSION, $nlibs shared libraries and their loader, $(du -sm "$dest" | cut -f1) MB in ${dest#"$TOP"/}"

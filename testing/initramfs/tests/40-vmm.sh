@@ -48,6 +48,21 @@ check() { # check NAME CONDITION-STATUS WHAT
 	fi
 }
 
+# stop_qemu PID PIPE: quit QEMU through its monitor; kill it if it does
+# not go within a minute. Returns QEMU's exit status.
+stop_qemu() {
+	$v/bin/gdbmem -p "$1" "$2" mon:quit >/dev/null 2>&1
+	(sleep 60; kill -9 "$1" 2>/dev/null) &
+	_w=$!
+	wait "$1"
+	_st=$?
+	kill $_w 2>/dev/null
+	return $_st
+}
+
+# The IOMMU group of a device, or nothing.
+grp() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")" 2>/dev/null; }
+
 # A property of a node of the host's device tree, as hex (no 0x).
 host_prop() { hexdump -v -e '1/1 "%02x"' "/sys/bus/pci/devices/$1/of_node/$2" 2>/dev/null; }
 # A property of the guest's device tree, as hex cells (fdtget -t x).
@@ -66,9 +81,9 @@ nvlink2_driver && loaded=1
 for bdf in $devs; do
 	bind "$bdf" nvlink2_vfio_pci || rc=1
 done
-[ "$(basename "$(readlink /sys/bus/pci/devices/$gpu/iommu_group)")" = \
-  "$(basename "$(readlink /sys/bus/pci/devices/$same/iommu_group)")" ]
-check topology $? "$gpu and $same share an IOMMU group, $other is in group $(basename "$(readlink /sys/bus/pci/devices/$other/iommu_group)")"
+[ -n "$(grp "$gpu")" ] && [ "$(grp "$gpu")" = "$(grp "$same")" ] &&
+	[ -n "$(grp "$other")" ] && [ "$(grp "$other")" != "$(grp "$gpu")" ]
+check topology $? "IOMMU groups: $gpu (GPU) $(grp "$gpu"), $same (bridge) $(grp "$same"), $other (bridge) $(grp "$other"), $noatsd (bridge without ATSD) $(grp "$noatsd")"
 
 # 1. The host writes a pattern through the driver, and reads the
 #    capabilities QEMU will read.
@@ -83,8 +98,9 @@ host_tgt=$(host_prop "$same" ibm,device-tgt-addr)
 host_speed=$(host_prop "$same" ibm,nvlink-speed)
 [ -n "$ram_tgt" ] && [ "$(printf '%016x' "0x$ram_tgt")" = "$host_tgt" ] &&
 	[ "$(printf '%016x' "0x$same_tgt")" = "$host_tgt" ] &&
-	[ "$(printf '%08x' "${same_speed:-x}")" = "$host_speed" ]
-check host-caps $? "SSATGT of the GPU RAM region 0x$ram_tgt and of $same's ATSD region 0x$same_tgt, LNKSPD $same_speed; host device tree: ibm,device-tgt-addr $host_tgt, ibm,nvlink-speed $host_speed"
+	[ "$(printf '%08x' "0x${same_speed:-x}" 2>/dev/null)" = "$host_speed" ] &&
+	grep -q "^atsd $noatsd none$" $t/host.txt
+check host-caps $? "SSATGT of the GPU RAM region 0x$ram_tgt and of $same's ATSD region 0x$same_tgt, LNKSPD $same_speed; host device tree: ibm,device-tgt-addr $host_tgt, ibm,nvlink-speed $host_speed; $noatsd: $(grep "^atsd $noatsd" $t/host.txt)"
 
 # 2. QEMU 7.2, unmodified. nofree.so works around QEMU's own use after
 #    free of the TGT and link speed (see testing/vmm/nofree.c).
@@ -95,20 +111,20 @@ ids() { echo "x-pci-vendor-id=$1,x-pci-device-id=$2"; }
 $ld --preload $v/lib/nofree.so $v/bin/qemu-system-ppc64 -L $v/share/qemu \
 	-M pseries -accel tcg -m 256M -smp 1 -nographic -nodefaults -S \
 	-gdb pipe:$t/gdb \
-	-trace 'vfio_pci_nv*' \
+	-trace 'vfio_pci_nv*' -trace 'vfio_pci_reset*' \
 	-device spapr-pci-host-bridge,index=1,id=phb1 \
 	-device vfio-pci,host=$gpu,bus=pci.0,addr=1.0,"$(ids 0x10de 0x1db1)" \
 	-device vfio-pci,host=$same,bus=pci.0,addr=2.0,"$(ids 0x1014 0x04ea)" \
 	-device vfio-pci,host=$other,bus=phb1.0,addr=1.0,"$(ids 0x1014 0x04ea)" \
-	-device vfio-pci,host=$noatsd,bus=phb1.0,addr=2.0 \
+	-device vfio-pci,host=$noatsd,bus=phb1.0,addr=2.0,"$(ids 0x1014 0x04ea)" \
 	>$t/qemu.log 2>&1 &
 qpid=$!
-g="$v/bin/gdbmem $t/gdb"
+g="$v/bin/gdbmem -p $qpid $t/gdb"
 $g fdt:$t/guest.dtb >$t/gdb.log 2>&1
 st=$?
-check realize $st "QEMU 7.2 started, the guest's device tree saved ($(wc -c <$t/guest.dtb 2>/dev/null) bytes) $(cat $t/gdb.log)"
+check realize $st "QEMU 7.2 started with the four functions (the bridge without ATSD as a plain device), the guest's device tree saved ($(cat $t/guest.dtb 2>/dev/null | wc -c) bytes) $(cat $t/gdb.log)"
 if [ $st != 0 ]; then
-	kill $qpid 2>/dev/null
+	kill -9 $qpid 2>/dev/null
 	wait $qpid
 	finish
 fi
@@ -123,8 +139,8 @@ mem= ; for n in $($ld $v/bin/fdtget -l $t/guest.dtb / 2>/dev/null); do
 		[ "$($ld $v/bin/fdtget $t/guest.dtb /$n compatible 2>/dev/null)" = ibm,coherent-device-memory ] && mem=/$n ;;
 	esac
 done
-# shellcheck disable=SC2046 # two cells each
 reg=$(guest_prop "$mem" reg)
+# shellcheck disable=SC2086 # four cells
 set -- $reg
 gpa=$(cells64 "${1:-0}" "${2:-0}") gsize=$(cells64 "${3:-0}" "${4:-0}")
 [ -n "$mem" ] && [ "$gsize" = "$(printf '%016x' "0x${ram_size:-0}")" ]
@@ -140,9 +156,12 @@ for p in $phb0 $phb1; do
 		case " $(echo $props) " in *" ibm,npu "*) gnode="$gnode $p/$n" ;; esac
 	done
 done
+# QEMU names a device node after its class, @ its slot: the GPU at 1 and
+# $same at 2 of the first vPHB.
 set -- $bnode
-[ $# = 1 ]
-check guest-links $? "NVLink bridges in the guest's tree:$bnode (QEMU links only a bridge whose GPU is on its vPHB: $same); GPU:$gnode"
+[ $# = 1 ] && [ "${1%@*}" != "$1" ] && [ "${1#"$phb0"/}" != "$1" ] && [ "${1##*@}" = 2 ] &&
+	[ "$(echo $gnode)" != "" ] && [ "${gnode##*@}" = 1 ] && [ "${gnode# "$phb0"/}" != "$gnode" ]
+check guest-links $? "NVLink bridges in the guest's tree:$bnode, GPU:$gnode (QEMU links only a bridge whose GPU is on its vPHB: $same, slot 2 of $phb0; the GPU is slot 1)"
 btgt=$(guest_prop "$1" ibm,device-tgt-addr) bspeed=$(guest_prop "${1:-/}" ibm,nvlink-speed)
 set -- $btgt
 [ -n "$host_tgt" ] && [ "$(cells64 "${1:-0}" "${2:-0}")" = "$host_tgt" ]
@@ -168,22 +187,41 @@ $g w:$gpa=4e564c3267737430 w:$last=4e564c3267737431 w:$atsd_gpa=4e564c3267737432
 	grep -q "^$gpa 4e564c3267737430$" $t/write1.txt && grep -q "^$last 4e564c3267737431$" $t/write1.txt
 check guest-writes $? "the guest writes GPU RAM and ATSD ($(tr '\n' ';' <$t/write1.txt))"
 
-# 5. A system reset, the path a guest's reboot takes: QEMU resets the
-#    devices and leaves the GPU's memory decode off; GPU RAM must stay.
+# 5. A system reset, the path a guest's reboot takes. The vCPU never runs,
+#    so no guest firmware turns the GPU's memory decode on: the host does
+#    it, behind QEMU, so that the reset has something to turn off. QEMU's
+#    reset of the GPU (trace vfio_pci_reset*) leaves decode off; GPU RAM
+#    is then still mapped where the guest had it, and read and written.
+pcicmd() { # the GPU's PCI_COMMAND as 4 hex digits, ffff if unreadable
+	_c=$(hexdump -s 4 -n 2 -e '1/2 "%04x"' /sys/bus/pci/devices/$gpu/config 2>/dev/null)
+	case $_c in [0-9a-f][0-9a-f][0-9a-f][0-9a-f]) echo "$_c" ;; *) echo ffff ;; esac
+}
+c=$(pcicmd)
+printf "\\$(printf '%03o' $((0x$c & 0xff | 2)))\\$(printf '%03o' $((0x$c >> 8)))" |
+	dd of=/sys/bus/pci/devices/$gpu/config bs=1 seek=4 count=2 conv=notrunc 2>/dev/null
+before=$(pcicmd)
+resets=$(grep -c "vfio_pci_reset.*$gpu" $t/qemu.log)
 $g mon:system_reset >$t/reset.txt 2>&1
-check reset $? "system_reset"
-cmd=$(hexdump -s 4 -n 2 -e '1/2 "%04x"' /sys/bus/pci/devices/$gpu/config)
-[ $((0x$cmd & 2)) = 0 ]
-check decode-off $? "the GPU's PCI_COMMAND after QEMU's reset: 0x$cmd (memory decode off)"
+st=$?
+i=0
+while [ $st = 0 ] && [ "$(grep -c "vfio_pci_reset.*$gpu" $t/qemu.log)" = "$resets" ]; do
+	i=$((i + 1))
+	[ $i -le 60 ] || { st=1; break; }
+	sleep 1
+done
+check reset $st "system_reset: QEMU reset the GPU ($(grep "vfio_pci_reset.*$gpu" $t/qemu.log | tail -n +$((resets + 1)) | tr '\n' ';'))"
+after=$(pcicmd)
+[ $((0x$before & 2)) = 2 ] && [ "$after" != ffff ] && [ $((0x$after & 2)) = 0 ]
+check decode-off $? "the GPU's PCI_COMMAND: 0x$before before QEMU's reset, 0x$after after it (memory decode off)"
 $g r:$gpa r:$last >$t/read2.txt 2>&1 &&
+	grep -q "^$gpa 4e564c3267737430$" $t/read2.txt && grep -q "^$last 4e564c3267737431$" $t/read2.txt &&
 	$g w:$gpa=4e564c3272737430 w:$last=4e564c3272737431 r:$gpa r:$last >>$t/read2.txt 2>&1
 grep -q "^$gpa 4e564c3272737430$" $t/read2.txt && grep -q "^$last 4e564c3272737431$" $t/read2.txt
-check after-reset $? "GPU RAM read and written with decode off, after the reset: $(tr '\n' ';' <$t/read2.txt)"
+check after-reset $? "with decode off, after the reset, GPU RAM (emulated: it keeps its content) still holds what was written before it, and is written: $(tr '\n' ';' <$t/read2.txt)"
 
 # 6. QEMU quits; another process gets the GPU, and reads what the guest
 #    wrote.
-$g mon:quit >/dev/null 2>&1
-wait $qpid
+stop_qemu $qpid $t/gdb
 check quit $? "QEMU exited with status 0"
 /rig/vmm/bin/nvlink2-rw $devs -- ram:0 ram:-8 atsd@$same:0 >$t/host2.txt 2>&1 &&
 	grep -q '^ram:0 4e564c3272737430$' $t/host2.txt && grep -q '^ram:-8 4e564c3272737431$' $t/host2.txt &&
@@ -196,7 +234,9 @@ check host-reads $? "another process opens the GPU and its bridges, no registrat
 #    LPAR binding itself needs an NPU2 behind the GPU, which the emulated
 #    platform does not have: what this shows is that the GPU opens with a
 #    KVM HV guest attached and QEMU reaches GPU RAM.
-if [ -e /dev/kvm ]; then
+if ! (exec 3<>/dev/kvm) 2>/dev/null; then
+	echo "VMM: SKIP kvm: /dev/kvm cannot be opened in this rig"
+else
 	rm -f $t/kvm.in $t/kvm.out
 	mkfifo $t/kvm.in $t/kvm.out
 	# shellcheck disable=SC2086 # the loader and its options, one word each
@@ -208,20 +248,15 @@ if [ -e /dev/kvm ]; then
 		-device vfio-pci,host=$gpu,bus=pci.0,addr=1.0,"$(ids 0x10de 0x1db1)" \
 		-device vfio-pci,host=$same,bus=pci.0,addr=2.0,"$(ids 0x1014 0x04ea)" \
 		-device vfio-pci,host=$other,bus=phb1.0,addr=1.0,"$(ids 0x1014 0x04ea)" \
-		-device vfio-pci,host=$noatsd,bus=phb1.0,addr=2.0 \
+		-device vfio-pci,host=$noatsd,bus=phb1.0,addr=2.0,"$(ids 0x1014 0x04ea)" \
 		>$t/kvm.log 2>&1 &
 	kpid=$!
-	$v/bin/gdbmem $t/kvm r:$gpa mon:quit >$t/kvm-gdb.txt 2>&1
+	$v/bin/gdbmem -p $kpid $t/kvm r:$gpa >$t/kvm-gdb.txt 2>&1
 	st=$?
-	wait $kpid
+	stop_qemu $kpid $t/kvm
 	st=$((st | $?))
 	grep -q "^$gpa 4e564c3272737430$" $t/kvm-gdb.txt || st=1
-	if [ $st != 0 ] && grep -qiE 'kvm.*(not supported|failed to initialize|could not access)' $t/kvm.log; then
-		echo "VMM: SKIP kvm: KVM HV does not run in this rig: $(grep -m1 -i kvm $t/kvm.log)"
-		st=0
-	else
-		check kvm $st "QEMU 7.2 with -accel kvm (KVM HV in the emulated POWER9): $(grep -v "TCG doesn't" $t/kvm.log | tr '\n' ';') GPU RAM as the guest sees it: $(tr '\n' ';' <$t/kvm-gdb.txt)"
-	fi
+	check kvm $st "QEMU 7.2 with -accel kvm (KVM HV in the emulated POWER9): $(grep -v "TCG doesn't" $t/kvm.log | tr '\n' ';') GPU RAM as the guest sees it: $(tr '\n' ';' <$t/kvm-gdb.txt)"
 	[ $st = 0 ] || sed 's/^/qemu-kvm: /' $t/kvm.log
 fi
 
