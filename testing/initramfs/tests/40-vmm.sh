@@ -104,20 +104,28 @@ check host-caps $? "SSATGT of the GPU RAM region 0x$ram_tgt and of $same's ATSD 
 
 # 2. QEMU 7.2, unmodified. nofree.so works around QEMU's own use after
 #    free of the TGT and link speed (see testing/vmm/nofree.c).
-rm -f $t/gdb.in $t/gdb.out
-mkfifo $t/gdb.in $t/gdb.out
 ids() { echo "x-pci-vendor-id=$1,x-pci-device-id=$2"; }
-# shellcheck disable=SC2086 # the loader and its options, one word each
-$ld --preload $v/lib/nofree.so $v/bin/qemu-system-ppc64 -L $v/share/qemu \
-	-M pseries -accel tcg -m 256M -smp 1 -nographic -nodefaults -S \
-	-gdb pipe:$t/gdb \
-	-trace 'vfio_pci_nv*' -trace 'vfio_pci_reset*' \
-	-device spapr-pci-host-bridge,index=1,id=phb1 \
-	-device vfio-pci,host=$gpu,bus=pci.0,addr=1.0,"$(ids 0x10de 0x1db1)" \
-	-device vfio-pci,host=$same,bus=pci.0,addr=2.0,"$(ids 0x1014 0x04ea)" \
-	-device vfio-pci,host=$other,bus=phb1.0,addr=1.0,"$(ids 0x1014 0x04ea)" \
-	-device vfio-pci,host=$noatsd,bus=phb1.0,addr=2.0,"$(ids 0x1014 0x04ea)" \
-	>$t/qemu.log 2>&1 &
+# start_qemu PIPE LOG MACHINE ACCEL [QEMU ARGS...]: QEMU 7.2 in the
+# background, stopped (-S), its gdbstub on the FIFOs PIPE.in/.out, with
+# the GPU and SAME on the first vPHB (slots 1 and 2), OTHER and NOATSD on
+# a second; $! is its pid.
+start_qemu() {
+	_p=$1 _log=$2 _m=$3 _a=$4
+	shift 4
+	rm -f "$_p.in" "$_p.out"
+	mkfifo "$_p.in" "$_p.out"
+	# shellcheck disable=SC2086 # the loader and its options, one word each
+	$ld --preload $v/lib/nofree.so $v/bin/qemu-system-ppc64 -L $v/share/qemu \
+		-M "$_m" -accel "$_a" -m 256M -smp 1 -nographic -nodefaults -S \
+		-gdb "pipe:$_p" "$@" \
+		-device spapr-pci-host-bridge,index=1,id=phb1 \
+		-device vfio-pci,host=$gpu,bus=pci.0,addr=1.0,"$(ids 0x10de 0x1db1)" \
+		-device vfio-pci,host=$same,bus=pci.0,addr=2.0,"$(ids 0x1014 0x04ea)" \
+		-device vfio-pci,host=$other,bus=phb1.0,addr=1.0,"$(ids 0x1014 0x04ea)" \
+		-device vfio-pci,host=$noatsd,bus=phb1.0,addr=2.0,"$(ids 0x1014 0x04ea)" \
+		>"$_log" 2>&1 &
+}
+start_qemu $t/gdb $t/qemu.log pseries tcg -trace 'vfio_pci_nv*' -trace 'vfio_pci_reset*'
 qpid=$!
 g="$v/bin/gdbmem -p $qpid $t/gdb"
 $g fdt:$t/guest.dtb >$t/gdb.log 2>&1
@@ -237,19 +245,8 @@ check host-reads $? "another process opens the GPU and its bridges, no registrat
 if ! (exec 3<>/dev/kvm) 2>/dev/null; then
 	echo "VMM: SKIP kvm: /dev/kvm cannot be opened in this rig"
 else
-	rm -f $t/kvm.in $t/kvm.out
-	mkfifo $t/kvm.in $t/kvm.out
-	# shellcheck disable=SC2086 # the loader and its options, one word each
-	$ld --preload $v/lib/nofree.so $v/bin/qemu-system-ppc64 -L $v/share/qemu \
-		-M pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off \
-		-accel kvm -m 256M -smp 1 -nographic -nodefaults -S \
-		-gdb pipe:$t/kvm \
-		-device spapr-pci-host-bridge,index=1,id=phb1 \
-		-device vfio-pci,host=$gpu,bus=pci.0,addr=1.0,"$(ids 0x10de 0x1db1)" \
-		-device vfio-pci,host=$same,bus=pci.0,addr=2.0,"$(ids 0x1014 0x04ea)" \
-		-device vfio-pci,host=$other,bus=phb1.0,addr=1.0,"$(ids 0x1014 0x04ea)" \
-		-device vfio-pci,host=$noatsd,bus=phb1.0,addr=2.0,"$(ids 0x1014 0x04ea)" \
-		>$t/kvm.log 2>&1 &
+	start_qemu $t/kvm $t/kvm.log \
+		pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off kvm
 	kpid=$!
 	$v/bin/gdbmem -p $kpid $t/kvm r:$gpa >$t/kvm-gdb.txt 2>&1
 	st=$?
