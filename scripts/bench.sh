@@ -19,10 +19,14 @@ CHECK_LOGS=$logs/check CHECK_ONLY_LAST=1 "$TOP/scripts/check.sh" \
 	--steps apply,build >"$logs/check.out" 2>&1 ||
 	{ cat "$logs/check.out"; die "bench: the series does not build"; }
 
-for mmu in radix hash; do
-	append=rig.bench
+# radix: QEMU's device tree as it is (4K and 64K radix pages, THP off);
+# radix-huge: the same with the radix page sizes of a POWER9 added (test
+# scaffolding, RIG_RADIX_HUGE in testing/run-qemu.sh); hash: disable_radix.
+for mmu in radix radix-huge hash; do
+	append=rig.bench huge=
 	[ "$mmu" = hash ] && append+=" disable_radix"
-	RIG_APPEND=$append RIG_NO_KSELFTEST=1 "$TOP/testing/boot.sh" "$CHECK/linux" \
+	[ "$mmu" = radix-huge ] && huge=1
+	RIG_RADIX_HUGE=$huge RIG_APPEND=$append RIG_NO_KSELFTEST=1 "$TOP/testing/boot.sh" "$CHECK/linux" \
 		"$CHECK/out-y" "$TOP" "$logs/$mmu" "$logs/results.tsv" "$logs/facts.tsv" \
 		>"$logs/$mmu.out" 2>&1 || true
 	console=$logs/$mmu/console.log
@@ -30,7 +34,7 @@ for mmu in radix hash; do
 		cat "$logs/$mmu.out"
 		die "bench: no figures with the $mmu MMU (${console#"$TOP"/})"
 	fi
-	echo "$mmu MMU, THP $(tr -d '\r' <"$console" | sed -n 's/^THP: //p' | sed -n 1p):"
+	echo "${mmu%-huge} MMU${huge:+ (2M and 1G pages added to the device tree)}, THP $(tr -d '\r' <"$console" | sed -n 's/^THP: //p' | sed -n 1p):"
 	tr -d '\r' <"$console" | sed -n 's/^bench: /  /p'
 done
 echo "($(tr -d '\r' <"$logs/radix/console.log" | sed -n 's/^\[ *[0-9.]*\] nvlink2-emu: //p' | sed -n 1p);"

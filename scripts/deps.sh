@@ -16,7 +16,7 @@ test_pkgs=(
 	"${main_pkgs[@]}"
 	make gcc g++ libc6-dev bc bison flex libelf-dev cpio kmod perl python3
 	gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross ccache rsync python3-ply python3-git
-	uuid-dev python3-sphinx python3-yaml
+	uuid-dev python3-sphinx python3-yaml device-tree-compiler
 )
 qemu_pkgs=(qemu-system-ppc qemu-system-data)
 mail_pkgs=("${main_pkgs[@]}" b4 git-filter-repo)

@@ -16,6 +16,17 @@
 # igb), RIG_TRACE (a file for QEMU's trace of the device's register writes
 # and of PCI config writes). The kernel runs with isolate_nvlink on, so that
 # NVLink isolation runs on every reset the rig does.
+#
+# RIG_RADIX_HUGE=1 (make bench): test scaffolding for the radix MMU's huge
+# pages. QEMU's powernv9 device tree has no
+# ibm,processor-radix-AP-encodings, so the kernel knows the 4K and 64K
+# radix page sizes only and leaves THP off, although QEMU's radix walk
+# takes 2M and 1G leaf entries. The script dumps the device tree QEMU
+# would give skiboot for this very command line (monitor dumpdtb), adds
+# the property to every CPU node with the POWER9 encodings (AP in the top
+# three bits, the page shift below: 4K 0, 64K 5, 2M 1, 1G 2; the values
+# QEMU's pseries machine gives), and boots with -dtb. Nothing of the
+# kernel changes.
 
 . "$(dirname "$0")/../scripts/lib.sh"
 
@@ -42,6 +53,41 @@ args=(
 	-device pnv-phb-root-port,bus=pcie.1,id=rp1
 	-device virtio-rng-pci,bus=rp1,addr=0x0
 )
+if [ -n "${RIG_RADIX_HUGE:-}" ]; then
+	command -v fdtput >/dev/null || die "RIG_RADIX_HUGE: no fdtput (device-tree-compiler)"
+	dtb=$log.dtb
+	rm -f "$dtb"
+	# The same machine, stopped before the first instruction (-S); the
+	# monitor on stdin dumps the tree pnv_reset() made.
+	mon=() prev=
+	for a in "${args[@]}"; do
+		case $prev in
+		-serial) mon+=(null) ;;
+		-monitor) mon+=(stdio) ;;
+		*) mon+=("$a") ;;
+		esac
+		prev=$a
+	done
+	printf 'dumpdtb %s\nquit\n' "$dtb" |
+		timeout -k 5 60 qemu-system-ppc64 "${mon[@]}" -S >"$log.dumpdtb" 2>&1 || true
+	[ -s "$dtb" ] || die "RIG_RADIX_HUGE: QEMU dumped no device tree ($log.dumpdtb)"
+	ncpu=0
+	for node in $(fdtget -l "$dtb" /cpus); do
+		case $node in PowerPC,*) ;; *) continue ;; esac
+		fdtput -t x "$dtb" "/cpus/$node" ibm,processor-radix-AP-encodings \
+			0x0000000c 0xa0000010 0x20000015 0x4000001e
+		ncpu=$((ncpu + 1))
+	done
+	[ "$ncpu" -gt 0 ] || die "RIG_RADIX_HUGE: no CPU node in QEMU's device tree"
+	# The command line is in the tree's /chosen, and QEMU refuses -append
+	# with -dtb; -kernel and -initrd load where the tree says.
+	boot=() prev=
+	for a in "${args[@]}"; do
+		[ "$a" = -append ] || [ "$prev" = -append ] || boot+=("$a")
+		prev=$a
+	done
+	args=("${boot[@]}" -dtb "$dtb")
+fi
 if [ -n "${RIG_TRACE:-}" ]; then
 	args+=(-trace e1000e_core_write -trace "e1000e_wrn_regs_write_*"
 	       -trace pci_cfg_write -D "$RIG_TRACE")
