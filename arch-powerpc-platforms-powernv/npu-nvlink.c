@@ -390,29 +390,6 @@ enum pnv_nvlink2_role pnv_nvlink2_role(struct pci_dev *pdev)
 EXPORT_SYMBOL_GPL(pnv_nvlink2_role);
 
 /**
- * pnv_nvlink2_get_gpu() - The GPU at the other end of an NVLink bridge
- * @bridge: the bridge
- *
- * Return: the GPU with a reference held (pci_dev_put() it), or NULL.
- */
-struct pci_dev *pnv_nvlink2_get_gpu(struct pci_dev *bridge)
-{
-	struct device_node *np = pci_device_to_OF_node(bridge);
-	struct device_node *gpu;
-	struct pci_dev *pdev;
-
-	if (!np)
-		return NULL;
-	gpu = pnv_nvlink2_of_gpu(np);
-	if (IS_ERR_OR_NULL(gpu))
-		return NULL;
-	pdev = nvlink2_node_to_pci(gpu);
-	of_node_put(gpu);
-	return pdev;
-}
-EXPORT_SYMBOL_GPL(pnv_nvlink2_get_gpu);
-
-/**
  * pnv_nvlink2_get_bridge() - An NVLink bridge of a GPU
  * @gpu: the GPU
  * @index: which bridge, from 0

@@ -23,7 +23,9 @@
 #   docs       the .rst files the series adds or changes, built with
 #              Sphinx (htmldocs) with no warning on them
 #   boot       QEMU powernv9: KUnit, the series' kselftests, the VFIO
-#              smoke test, console scan; then the =m kernel of the tip
+#              smoke test, console scan, with gcov on the series' .c
+#              files (coverage per file and patch, against the floor of
+#              testing/coverage-floor); then the =m kernel of the tip
 #              step with its modules loaded and unloaded
 #   tooling    the tests of this tooling (testing/tooling-tests/)
 #
@@ -596,8 +598,62 @@ fi
 # ---------------------------------------------------------------- boot
 if want boot; then
 	if [ "$applied" = 1 ] && [ -f "$OUTY/vmlinux" ]; then
+		# Coverage: the =y kernel with the series' .c files profiled
+		# by gcov (not through ccache, whose hits would carry the .gcda
+		# path of another build); its counters come back on the console.
+		g checkout -q --detach "${commits[-1]}"
+		cov=$TOP/testing/coverage.py
+		mapfile -t gfiles < <(python3 "$cov" files --tree "$CTREE" --base "$BASE_TAG" \
+			--exclude "$TOP/testing/coverage-exclude")
+		gvars=()
+		# The tests of the tooling boot without it (CHECK_NO_GCOV).
+		[ -z "${CHECK_NO_GCOV:-}" ] || gfiles=()
+		for f in "${gfiles[@]}"; do
+			b=${f##*/}
+			gvars+=("GCOV_PROFILE_${b%.c}.o=y")
+		done
+		gcov_ok=0
+		t0=$(now)
+		if [ -n "${CHECK_NO_GCOV:-}" ]; then
+			:
+		elif [ "${#gvars[@]}" -eq 0 ]; then
+			result SKIP coverage "the series adds or changes no .c file to profile"
+		elif CCACHE_DISABLE=1 build "$OUTY" powerpc "$LOGS/build-gcov.log" vmlinux modules "${gvars[@]}"; then
+			gcov_ok=1
+			printf '%s\n' "${gfiles[@]}" | python3 -c 'import json, sys; print(json.dumps(sys.stdin.read().split()))' \
+				>"$LOGS/coverage-files.json"
+			fact "build gcov" "$(( $(now) - t0 ))s, ${#gfiles[@]} files profiled"
+		else
+			result FAIL coverage "the =y kernel does not build with gcov on the series' files (${LOGS#"$TOP"/}/build-gcov.log)"
+		fi
 		"$TOP/testing/boot.sh" "$CTREE" "$OUTY" "$repo" "$LOGS/boot" "$results" "$facts" ||
 			failed=1
+		if [ "$gcov_ok" = 1 ]; then
+			if ! python3 "$cov" measure --console "$LOGS/boot/console.log" --out "$OUTY" \
+				--tree "$CTREE" --base "$BASE_TAG" --gcov "${CROSS_PPC}gcov" \
+				--files "$LOGS/coverage-files.json" --json "$LOGS/coverage.json" \
+				>"$LOGS/coverage.log" 2>&1; then
+				result FAIL coverage "no coverage figures: $(tail -n1 "$LOGS/coverage.log")"
+			else
+				crc=0
+				python3 "$cov" report --json "$LOGS/coverage.json" \
+					--floor "$TOP/testing/coverage-floor" \
+					--unreached "$TOP/testing/coverage-unreached" \
+					>"$LOGS/coverage.txt" 2>&1 || crc=$?
+				while read -r kind name rest; do
+					case $kind in
+					file) fact "coverage $name" "$rest" ;;
+					patch) fact "coverage patch $name" "$rest" ;;
+					esac
+				done <"$LOGS/coverage.txt"
+				sum=$(sed -n 's/^summary //p' "$LOGS/coverage.txt")
+				if [ "$crc" = 0 ]; then
+					result PASS coverage "${sum%% *} of the lines the series adds ran (${sum#* }; per file and patch: ${LOGS#"$TOP"/}/coverage.txt)"
+				else
+					result FAIL coverage "$(grep -m1 '^FAIL: ' "$LOGS/coverage.txt" | sed 's/^FAIL: //') (${LOGS#"$TOP"/}/coverage.txt)"
+				fi
+			fi
+		fi
 		# The =m kernel of the tip step: its modules load, bind, unbind
 		# and unload in the rig, and Debian 12's QEMU 7.2 drives the
 		# series (the vmm step, testing/vmm/).
@@ -613,7 +669,8 @@ fi
 # ---------------------------------------------------------------- tooling
 if want tooling; then
 	if [ "$applied" = 1 ]; then
-		"$TOP/testing/tooling-tests/run.sh" "$repo" "$results" || failed=1
+		COVERAGE_JSON=$LOGS/coverage.json \
+			"$TOP/testing/tooling-tests/run.sh" "$repo" "$results" || failed=1
 	else
 		result SKIP tooling "the series did not apply"
 	fi

@@ -36,7 +36,7 @@ bios=/usr/share/qemu/skiboot.lid
 [ -r "$bios" ] || die "$bios is missing: install qemu-system-data"
 
 args=(
-	-M powernv9 -m 4G -smp 1 -no-reboot
+	-M powernv9 -m 4G -smp "${RIG_SMP:-2}" -accel tcg,thread=multi -no-reboot
 	-bios "$bios" -kernel "$vmlinux" -initrd "$initrd"
 	-append "console=hvc0 panic=-1 mem=2G isolate_nvlink rig.vfio=0000:03:00.0 rig.nvlink2=0000:03:00.0,0000:04:00.0,0001:01:00.0 rig.nvlink2_ram=0x80000000,0x40000000 rig.nvlink2_atsd=0xc0000000 rig.vmm=0000:03:00.0,0000:03:00.1,0000:04:00.0,0001:01:00.0 pci=noari $*"
 	-nodefaults -display none -serial stdio -monitor none

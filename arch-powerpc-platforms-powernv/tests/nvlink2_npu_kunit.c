@@ -1319,20 +1319,25 @@ static void eeh_unlisten(void *data)
 static void eeh_reset_is_heard(struct kunit *test)
 {
 	struct fake_eeh *e = fake_eeh(test);
-	struct eeh_listener l = {
-		.nb.notifier_call = eeh_listen,
-		.gpu = &e->gpu,
-	};
+	struct eeh_listener *l;
 
-	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_register_eeh_notifier(&l.nb));
+	/*
+	 * Not on the stack: the listener is unregistered by a deferred
+	 * action, which runs after this function has returned.
+	 */
+	l = kunit_kzalloc(test, sizeof(*l), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, l);
+	l->nb.notifier_call = eeh_listen;
+	l->gpu = &e->gpu;
+	KUNIT_ASSERT_EQ(test, 0, pnv_nvlink2_register_eeh_notifier(&l->nb));
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, eeh_unlisten,
-							   &l.nb));
+							   &l->nb));
 	pnv_nvlink2_eeh_reset(&e->pe, EEH_RESET_HOT);
-	KUNIT_EXPECT_EQ(test, 1, l.nr);
-	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_EEH_RESET, l.events[0]);
+	KUNIT_EXPECT_EQ(test, 1, l->nr);
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_EEH_RESET, l->events[0]);
 	pnv_nvlink2_eeh_reset(&e->pe, EEH_RESET_DEACTIVATE);
-	KUNIT_EXPECT_EQ(test, 2, l.nr);
-	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_EEH_RESET_DONE, l.events[1]);
+	KUNIT_EXPECT_EQ(test, 2, l->nr);
+	KUNIT_EXPECT_EQ(test, PNV_NVLINK2_EEH_RESET_DONE, l->events[1]);
 }
 
 static struct kunit_case nvlink2_npu_test_cases[] = {

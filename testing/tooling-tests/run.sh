@@ -47,7 +47,7 @@ scratch() {
 # if it exits non-zero with a FAIL line matching REGEX.
 expect() {
 	local name=$1 re=$2 steps=$3 r=$4 out=$work/$1.out rc=0
-	CHECK_LOGS=$work/$name.logs CHECK_ONLY_LAST=1 RIG_NO_KSELFTEST=${KSFT_OFF-1} \
+	CHECK_LOGS=$work/$name.logs CHECK_ONLY_LAST=1 RIG_NO_KSELFTEST=${KSFT_OFF-1} CHECK_NO_GCOV=1 \
 		"$TOP/scripts/check.sh" --repo "$r" --steps "$steps" \
 		--results "$work/$name.tsv" >"$out" 2>&1 || rc=$?
 	local line
@@ -261,6 +261,45 @@ if g cat-file -e "$tip:$doc" 2>/dev/null; then
 	add_patch "$r" "docs: vfio: Tooling test with a broken title" \
 		"$doc" 's/^Hardware model$/Hardware model, with a title longer than its underline/'
 	expect docs-warning "docs.*vfio-pci-nvlink2.rst" apply,docs "$r"
+fi
+
+# 16. Coverage under its floor: the main run's figures with the counters
+# of the driver's file lost, as when its tests no longer run, must fail
+# on that file; and a function no test reaches must be listed with a
+# reason. Both from the main run's coverage.json (no boot).
+cj=${COVERAGE_JSON:-}
+cov=$TOP/testing/coverage.py
+if [ -n "$cj" ] && [ -f "$cj" ]; then
+	drv=drivers/vfio/pci/nvlink2/main.c
+	python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+for l in r["files"][sys.argv[3]]["lines"]:
+    l[2] = 0
+json.dump(r, open(sys.argv[2], "w"))' "$cj" "$work/coverage-drop.json" "$drv"
+	rc=0
+	python3 "$cov" report --json "$work/coverage-drop.json" \
+		--floor "$TOP/testing/coverage-floor" \
+		--unreached "$TOP/testing/coverage-unreached" >"$work/coverage-drop.out" 2>&1 || rc=$?
+	line=$(grep -m1 "^FAIL: $drv: .* < floor" "$work/coverage-drop.out") || true
+	if [ "$rc" != 0 ] && [ -n "$line" ]; then
+		result PASS "tooling coverage-drop" "caught: ${line#FAIL: }"
+	else
+		result FAIL "tooling coverage-drop" "a file under its floor did not fail (rc=$rc; ${work#"$TOP"/}/coverage-drop.out)"
+	fi
+	grep -v "$(printf '\t')nvlink2_vfio_pci_exit$(printf '\t')" "$TOP/testing/coverage-unreached" \
+		>"$work/coverage-unreached"
+	rc=0
+	python3 "$cov" report --json "$cj" --floor "$TOP/testing/coverage-floor" \
+		--unreached "$work/coverage-unreached" >"$work/coverage-unlisted.out" 2>&1 || rc=$?
+	line=$(grep -m1 "^FAIL: .*not in testing/coverage-unreached" "$work/coverage-unlisted.out") || true
+	if [ "$rc" != 0 ] && [ -n "$line" ]; then
+		result PASS "tooling coverage-unlisted" "caught: ${line#FAIL: }"
+	else
+		result FAIL "tooling coverage-unlisted" "an unreached function with no reason did not fail (rc=$rc; ${work#"$TOP"/}/coverage-unlisted.out)"
+	fi
+else
+	result SKIP "tooling coverage" "no coverage figures from the main run"
 fi
 
 # Leave the check tree on the series again.

@@ -30,13 +30,20 @@
  * through an EEH reset of the GPU's PE with the file NVLINK2_EEH_INJECT
  * names, or resets the PE through VFIO_EEH_PE_OP with NVLINK2_EEH=1, and
  * skips without either.
+ *
+ * The race cases run threads against resets, closes and memory decode
+ * changes; the fuzzer makes NVLINK2_FUZZ_CALLS (default 3000) random calls
+ * from the seed NVLINK2_FUZZ_SEED, or from the time, and prints the seed.
+ * Both touch GPU RAM, so both need NVLINK2_GPU_RAM_BACKED.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sys/ioctl.h>
@@ -1278,6 +1285,733 @@ TEST_F(nvlink2_gpu, ram_reset_revokes_mapping)
 	ASSERT_EQ(0xa5a5a5a5, val);
 	ASSERT_EQ(0, munmap(p, self->page));
 }
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Races: worker threads load, store, pread() and pwrite() GPU RAM and
+ * read the ATSD register while the main thread resets the GPU, clears its
+ * memory decode, resets or closes a bridge, or closes the GPU. Each worker
+ * owns the pages whose number modulo the workers is its own, and writes
+ * them with the page number in the upper half of the value: a load that
+ * finds another page's number, or a value no one wrote, means a fault or
+ * a copy reached the wrong page. That check needs GPU RAM to keep what it
+ * holds across a reset, as it does on the emulated platform these cases
+ * are for. Bounded: RACE_EVENTS events, and at most RACE_OPS operations
+ * per worker.
+ */
+#define RACE_WORKERS	2
+#define RACE_PAGES	64
+#define RACE_EVENTS	6
+#define RACE_OPS	200000
+#define RACE_GAP	64	/* operations of the workers between events */
+
+enum race_kind { RACE_GPU_RESET, RACE_DECODE, RACE_BRIDGE_RESET,
+		 RACE_BRIDGE_CLOSE, RACE_GPU_CLOSE };
+
+struct race {
+	u64 *ram;		/* RACE_PAGES pages of GPU RAM, mapped */
+	u64 *atsd;		/* the ATSD register, mapped read-only, or NULL */
+	int gpu_fd, atsd_fd;
+	u64 ram_off, atsd_off;
+	long page;
+	bool stop;
+	unsigned long ops;	/* all workers, atomically */
+};
+
+struct race_worker {
+	struct race *r;
+	pthread_t thread;
+	int id;
+	unsigned long ok, sigbus, eio, ebadf, wrong, other;
+};
+
+static __thread sigjmp_buf race_jmp;
+
+static void race_on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	siglongjmp(race_jmp, 1);
+}
+
+static bool race_load(u64 *p, u64 *val)
+{
+	if (sigsetjmp(race_jmp, 1))
+		return false;
+	*val = READ_ONCE(*p);
+	return true;
+}
+
+static bool race_store(u64 *p, u64 val)
+{
+	if (sigsetjmp(race_jmp, 1))
+		return false;
+	WRITE_ONCE(*p, val);
+	return true;
+}
+
+static u64 race_tag(unsigned int pg, unsigned long n)
+{
+	return (u64)pg << 32 | (u32)n;
+}
+
+/* Whether @val is one a worker wrote to page @pg. */
+static bool race_tagged(u64 val, unsigned int pg)
+{
+	return val >> 32 == pg;
+}
+
+static void race_count(struct race_worker *w, ssize_t ret, size_t want)
+{
+	if (ret == want)
+		w->ok++;
+	else if (ret < 0 && errno == EIO)
+		w->eio++;
+	else if (ret < 0 && errno == EBADF)
+		w->ebadf++;
+	else
+		w->other++;
+}
+
+static void *race_work(void *arg)
+{
+	struct race_worker *w = arg;
+	struct race *r = w->r;
+	unsigned int seed = w->id + 1;
+	unsigned long n;
+	u64 val, got;
+
+	for (n = 1; n <= RACE_OPS && !__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE); n++) {
+		unsigned int pg = rand_r(&seed) % (RACE_PAGES / RACE_WORKERS) *
+				  RACE_WORKERS + w->id;
+		u64 *p = r->ram + pg * (r->page / sizeof(u64));
+		u64 off = r->ram_off + pg * r->page;
+
+		val = race_tag(pg, n);
+		switch (n % 4) {
+		case 0:		/* store, then load, through the mapping */
+			if (!race_store(p, val) || !race_load(p, &got)) {
+				w->sigbus++;
+				break;
+			}
+			if (got != val)
+				w->wrong++;
+			else
+				w->ok++;
+			break;
+		case 1:		/* pwrite(), then pread() */
+			race_count(w, pwrite(r->gpu_fd, &val, sizeof(val), off),
+				   sizeof(val));
+			got = 0;
+			if (pread(r->gpu_fd, &got, sizeof(got), off) == sizeof(got) &&
+			    !race_tagged(got, pg))
+				w->wrong++;
+			break;
+		case 2:		/* a load of what was there */
+			if (!race_load(p, &got))
+				w->sigbus++;
+			else if (!race_tagged(got, pg))
+				w->wrong++;
+			else
+				w->ok++;
+			break;
+		case 3:		/* the ATSD register, both ways */
+			if (!r->atsd)
+				break;
+			if (!race_load(r->atsd, &got))
+				w->sigbus++;
+			race_count(w, pread(r->atsd_fd, &got, sizeof(got),
+					    r->atsd_off), sizeof(got));
+			break;
+		}
+		__atomic_fetch_add(&r->ops, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/* Until the workers made @gap more operations, or stopped. */
+static void race_wait(struct race *r, unsigned long gap)
+{
+	unsigned long from = __atomic_load_n(&r->ops, __ATOMIC_ACQUIRE);
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		if (__atomic_load_n(&r->ops, __ATOMIC_ACQUIRE) - from >= gap)
+			return;
+		usleep(100);
+	}
+}
+
+FIXTURE(nvlink2_race) {
+	struct iommu *iommu;
+	struct vfio_pci_device *gpu;
+	struct vfio_region_info *ram;
+	struct links links;
+	struct sibling *bridge;		/* the one with an ATSD register */
+	struct vfio_region_info *atsd;
+	struct race r;
+	struct race_worker w[RACE_WORKERS];
+	struct sigaction old;
+	size_t len;
+};
+
+FIXTURE_SETUP(nvlink2_race)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct sigaction sa = {
+		.sa_sigaction = race_on_sigbus,
+		.sa_flags = SA_SIGINFO,
+	};
+	unsigned int pg;
+	int i;
+
+	if (!gpu_bdf || !atsd_bdf)
+		SKIP(return, "no NVLink2 GPU and bridge with ATSD given\n");
+	self->r.page = getpagesize();
+	self->len = RACE_PAGES * self->r.page;
+	if (ram_backed(self->len) < self->len)
+		SKIP(return, NO_RAM);
+
+	self->iommu = iommu_init(default_iommu_mode);
+	self->gpu = vfio_pci_device_init(gpu_bdf, self->iommu);
+	self->ram = gpu_ram(self->gpu);
+	ASSERT_NE(NULL, self->ram);
+	links_open(self->gpu, &self->links);
+	for (i = 0; i < nr_bridges; i++)
+		if (bridge_bdfs[i] == atsd_bdf)
+			self->bridge = &self->links.bridge[i];
+	ASSERT_NE(NULL, self->bridge);
+	ioctl_assert(self->bridge->fd, VFIO_DEVICE_GET_INFO, &info);
+	self->atsd = find_region(self->bridge->fd, info.num_regions, ATSD_TYPE,
+				 VFIO_REGION_SUBTYPE_IBM_NVLINK2_ATSD);
+	ASSERT_NE(NULL, self->atsd);
+
+	self->r.ram = map_ram(self->gpu, self->ram, self->len, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, self->r.ram);
+	self->r.atsd = mmap(NULL, ATSD_SIZE, PROT_READ, MAP_SHARED,
+			    self->bridge->fd, self->atsd->offset);
+	ASSERT_NE(MAP_FAILED, self->r.atsd);
+	self->r.gpu_fd = self->gpu->fd;
+	self->r.ram_off = self->ram->offset;
+	self->r.atsd_fd = self->bridge->fd;
+	self->r.atsd_off = self->atsd->offset;
+	for (pg = 0; pg < RACE_PAGES; pg++)
+		self->r.ram[pg * (self->r.page / sizeof(u64))] = race_tag(pg, 0);
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, &self->old));
+}
+
+FIXTURE_TEARDOWN(nvlink2_race)
+{
+	if (!gpu_bdf || !atsd_bdf || !self->gpu)
+		return;
+	sigaction(SIGBUS, &self->old, NULL);
+	if (self->r.atsd && self->r.atsd != MAP_FAILED)
+		munmap(self->r.atsd, ATSD_SIZE);
+	if (self->r.ram && self->r.ram != MAP_FAILED)
+		munmap(self->r.ram, self->len);
+	free(self->atsd);
+	free(self->ram);
+	links_close(&self->links);
+	vfio_pci_device_cleanup(self->gpu);
+	iommu_cleanup(self->iommu);
+}
+
+/* The event of @kind, the @n-th time. */
+static void race_event(FIXTURE_DATA(nvlink2_race) *self, enum race_kind kind,
+		       int n)
+{
+	switch (kind) {
+	case RACE_GPU_RESET:
+		/* As QEMU does: memory decode off, then the reset. */
+		vfio_pci_cmd_clear(self->gpu, PCI_COMMAND_MEMORY);
+		vfio_pci_device_reset(self->gpu);
+		vfio_pci_cmd_set(self->gpu, PCI_COMMAND_MEMORY);
+		break;
+	case RACE_DECODE:
+		if (n % 2)
+			vfio_pci_cmd_set(self->gpu, PCI_COMMAND_MEMORY);
+		else
+			vfio_pci_cmd_clear(self->gpu, PCI_COMMAND_MEMORY);
+		break;
+	case RACE_BRIDGE_RESET:
+		VFIO_ASSERT_EQ(ioctl(self->bridge->fd, VFIO_DEVICE_RESET), 0);
+		break;
+	case RACE_BRIDGE_CLOSE:
+		/* The workers leave the ATSD register alone in this one. */
+		sibling_close(self->bridge);
+		race_wait(&self->r, RACE_GAP);
+		sibling_open(self->gpu, atsd_bdf, self->bridge);
+		break;
+	case RACE_GPU_CLOSE:
+		/* The mapping keeps the device open until it goes. */
+		if (n == RACE_EVENTS / 2)
+			close_device_fd(self->gpu);
+		break;
+	}
+}
+
+/*
+ * Runs the workers through RACE_EVENTS events of @kind, then checks every
+ * page with the GPU and its links whole again.
+ */
+static void race_run(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(nvlink2_race) *self, enum race_kind kind,
+		     bool may_fail)
+{
+	unsigned long ok = 0, sigbus = 0, eio = 0, ebadf = 0, wrong = 0, other = 0;
+	unsigned int pg;
+	u64 val;
+	int i;
+
+	if (kind == RACE_BRIDGE_CLOSE) {
+		munmap(self->r.atsd, ATSD_SIZE);
+		self->r.atsd = NULL;
+	}
+	for (i = 0; i < RACE_WORKERS; i++) {
+		self->w[i] = (struct race_worker){ .r = &self->r, .id = i };
+		ASSERT_EQ(0, pthread_create(&self->w[i].thread, NULL, race_work,
+					    &self->w[i]));
+	}
+	for (i = 0; i < RACE_EVENTS; i++) {
+		race_wait(&self->r, RACE_GAP);
+		race_event(self, kind, i);
+	}
+	race_wait(&self->r, RACE_GAP);
+	__atomic_store_n(&self->r.stop, true, __ATOMIC_RELEASE);
+	for (i = 0; i < RACE_WORKERS; i++) {
+		ASSERT_EQ(0, pthread_join(self->w[i].thread, NULL));
+		ok += self->w[i].ok;
+		sigbus += self->w[i].sigbus;
+		eio += self->w[i].eio;
+		ebadf += self->w[i].ebadf;
+		wrong += self->w[i].wrong;
+		other += self->w[i].other;
+	}
+	printf("# %lu operations: %lu ok, %lu SIGBUS, %lu EIO, %lu EBADF, %lu wrong data, %lu other errors\n",
+	       self->r.ops, ok, sigbus, eio, ebadf, wrong, other);
+	ASSERT_EQ(0, wrong);
+	ASSERT_EQ(0, other);
+	ASSERT_LT(0, ok);
+	if (!may_fail) {
+		ASSERT_EQ(0, sigbus);
+		ASSERT_EQ(0, eio);
+	}
+	if (kind != RACE_GPU_CLOSE) {
+		ASSERT_EQ(0, ebadf);
+	} else {
+		/* Unmapped, the GPU closes; it opens and maps again. */
+		ASSERT_EQ(0, munmap(self->r.ram, self->len));
+		self->r.ram = NULL;
+		self->gpu->fd = ioctl(self->gpu->group_fd,
+				      VFIO_GROUP_GET_DEVICE_FD, gpu_bdf);
+		ASSERT_LE(0, self->gpu->fd);
+		self->r.ram = map_ram(self->gpu, self->ram, self->len, MAP_SHARED);
+		ASSERT_NE(MAP_FAILED, self->r.ram);
+	}
+
+	/* Whole again: every page holds what its worker last wrote there. */
+	for (pg = 0; pg < RACE_PAGES; pg++) {
+		ASSERT_TRUE(race_load(self->r.ram + pg * (self->r.page / sizeof(u64)),
+				      &val));
+		ASSERT_TRUE(race_tagged(val, pg));
+		ASSERT_EQ(sizeof(val), pread(self->gpu->fd, &val, sizeof(val),
+					     self->ram->offset + pg * self->r.page));
+		ASSERT_TRUE(race_tagged(val, pg));
+	}
+}
+
+/* GPU resets, as QEMU makes them: faults wait for the reset, none fails. */
+TEST_F_TIMEOUT(nvlink2_race, gpu_reset, 120)
+{
+	if (!can_reset(self->gpu->fd))
+		SKIP(return, "the GPU cannot be reset\n");
+	race_run(_metadata, self, RACE_GPU_RESET, false);
+}
+
+/* Memory decode on and off: GPU RAM does not depend on it, nothing fails. */
+TEST_F_TIMEOUT(nvlink2_race, decode, 120)
+{
+	race_run(_metadata, self, RACE_DECODE, false);
+}
+
+/*
+ * Bridge resets: GPU RAM is unreachable while one lasts (SIGBUS, EIO),
+ * and reachable, with what it held, after it.
+ */
+TEST_F_TIMEOUT(nvlink2_race, bridge_reset, 120)
+{
+	if (!can_reset(self->bridge->fd))
+		SKIP(return, "the bridge cannot be reset\n");
+	race_run(_metadata, self, RACE_BRIDGE_RESET, true);
+}
+
+/* A bridge closed and opened again: the same, with its link down. */
+TEST_F_TIMEOUT(nvlink2_race, bridge_close, 120)
+{
+	race_run(_metadata, self, RACE_BRIDGE_CLOSE, true);
+}
+
+/*
+ * The GPU's file closed under the workers: their reads and writes through
+ * it get EBADF, the mapping, which holds the device open, keeps working;
+ * once it is unmapped the GPU closes, and then opens again.
+ */
+TEST_F_TIMEOUT(nvlink2_race, gpu_close, 120)
+{
+	race_run(_metadata, self, RACE_GPU_CLOSE, false);
+}
+
+/*
+ * A bounded fuzzer of the GPU RAM and ATSD regions: NVLINK2_FUZZ_CALLS
+ * (default 3000) random calls, from the seed NVLINK2_FUZZ_SEED or the
+ * time, which it prints. Each call is checked against what the driver
+ * and VFIO document: region info for any argsz and index, reads and writes
+ * around the ends of the regions, mmap with any offset, length and flags,
+ * and munmap, mremap and madvise of parts of the mappings, which stay
+ * whole. What is read back is what was written, and a mapping reads what
+ * pread() reads.
+ */
+#define FUZZ_MAPS	4
+/* vfio-pci puts region N at N << 40 of the device file (VFIO_PCI_OFFSET_SHIFT). */
+#define FUZZ_SHIFT	40
+#define FUZZ_OFFSET(index)	((u64)(index) << FUZZ_SHIFT)
+#define FUZZ_POS_MAX	(FUZZ_OFFSET(1) - 1)
+
+struct fuzz_region {
+	int fd;
+	u32 num_regions;
+	struct vfio_region_info *info;	/* whole, with its capabilities */
+	u64 touch;			/* the bytes that may be touched */
+	bool ram;
+};
+
+struct fuzz_map {
+	struct fuzz_region *reg;
+	void *addr;
+	size_t len;
+	u64 off;			/* in the region */
+	bool random;			/* MADV_RANDOM */
+};
+
+struct fuzz {
+	struct fuzz_region reg[2];
+	struct fuzz_map map[FUZZ_MAPS];
+	unsigned int seed;
+	long page;
+	unsigned long calls[5], fails[5];
+	const char *what;		/* the last call, for the log */
+};
+
+static u64 fuzz_rand(struct fuzz *f, u64 n)
+{
+	u64 r = (u64)rand_r(&f->seed) << 31 | rand_r(&f->seed);
+
+	return n ? r % n : 0;
+}
+
+/* An offset around one of the ends of a region of @size, or anywhere. */
+static u64 fuzz_pos(struct fuzz *f, u64 size, u64 align)
+{
+	u64 k = fuzz_rand(f, 3 * f->page) & ~(align - 1);
+
+	switch (fuzz_rand(f, 5)) {
+	case 0:
+		return k;
+	case 1:
+		return size > k ? size - k : 0;
+	case 2:
+		return size + k;
+	case 3:
+		return fuzz_rand(f, size) & ~(align - 1);
+	default:
+		return fuzz_rand(f, 1ULL << 40) & ~(align - 1);
+	}
+}
+
+static bool fuzz_errno(int ret, int want)
+{
+	return ret == -1 && errno == want;
+}
+
+/* VFIO_DEVICE_GET_REGION_INFO with a random argsz and index. */
+static bool fuzz_info(struct fuzz *f, struct fuzz_region *r)
+{
+	static u8 buf[4096];
+	struct vfio_region_info *info = (void *)buf;
+	u32 argsz = fuzz_rand(f, 2) ? fuzz_rand(f, 64) :
+		    fuzz_rand(f, sizeof(buf) - 64);
+	u32 index = fuzz_rand(f, 4) ? r->info->index :
+		    fuzz_rand(f, 2) ? fuzz_rand(f, r->num_regions + 2) :
+		    (u32)fuzz_rand(f, 1ULL << 32);
+	int ret, i;
+
+	memset(buf, 0xa5, sizeof(buf));
+	info->argsz = argsz;
+	info->index = index;
+	ret = ioctl(r->fd, VFIO_DEVICE_GET_REGION_INFO, info);
+	if (argsz < offsetof(struct vfio_region_info, offset) + sizeof(u64) ||
+	    index >= r->num_regions)
+		return fuzz_errno(ret, EINVAL);
+	if (index != r->info->index)
+		return ret == 0 || fuzz_errno(ret, EINVAL);
+	if (ret || info->size != r->info->size ||
+	    info->offset != r->info->offset || info->flags != r->info->flags)
+		return false;
+	/* Nothing written past argsz. */
+	for (i = argsz; i < argsz + 64 && i < sizeof(buf); i++)
+		if (buf[i] != 0xa5)
+			return false;
+	if (argsz < r->info->argsz)
+		return info->argsz == r->info->argsz && !info->cap_offset;
+	return info->cap_offset &&
+	       !memcmp((u8 *)info + info->cap_offset,
+		       (u8 *)r->info + r->info->cap_offset,
+		       r->info->argsz - r->info->cap_offset);
+}
+
+/* pread() or pwrite() around the ends, of this region or another. */
+static bool fuzz_rw(struct fuzz *f, struct fuzz_region *r)
+{
+	static const size_t lens[] = { 1, 2, 3, 4, 7, 8, 9, 16, 100 };
+	static u8 in[3 * 65536], out[3 * 65536];
+	u64 size = r->info->size;
+	u64 pos = fuzz_pos(f, size, 1);
+	size_t len = fuzz_rand(f, 3) ? lens[fuzz_rand(f, ARRAY_SIZE(lens))] :
+		     fuzz_rand(f, 2 * f->page) + 1;
+	bool write = fuzz_rand(f, 2);
+	u32 index = fuzz_rand(f, 8) ? r->info->index :
+		    r->num_regions + fuzz_rand(f, 4);
+	u64 off = FUZZ_OFFSET(index) + pos;
+	ssize_t want, ret;
+	size_t i;
+
+	if (len > sizeof(in))
+		len = sizeof(in);
+	/* Inside the region, only what may be touched. */
+	if (index == r->info->index && pos < size &&
+	    (len < size - pos ? pos + len : size) > r->touch) {
+		if (r->touch < len)
+			return true;
+		pos = r->touch - len;
+		off = FUZZ_OFFSET(index) + pos;
+	}
+	if (pos > FUZZ_POS_MAX)
+		return true;
+	for (i = 0; i < len; i++)
+		in[i] = fuzz_rand(f, 256);
+
+	ret = write ? pwrite(r->fd, in, len, off) : pread(r->fd, out, len, off);
+	if (index != r->info->index || pos >= size)
+		return fuzz_errno(ret, EINVAL);
+	want = len < size - pos ? len : size - pos;
+	if (ret != want)
+		return false;
+	if (!write || !r->ram)
+		return true;
+	/* GPU RAM: read back what was written. */
+	return pread(r->fd, out, want, off) == want && !memcmp(in, out, want);
+}
+
+static struct fuzz_map *fuzz_find(struct fuzz *f, bool ram)
+{
+	int i;
+
+	for (i = 0; i < FUZZ_MAPS; i++)
+		if (f->map[i].addr && f->map[i].reg->ram == ram)
+			return &f->map[i];
+	return NULL;
+}
+
+/* mmap() with a random offset, length, protection and flags. */
+static bool fuzz_mmap(struct fuzz *f, struct fuzz_region *r)
+{
+	u64 size = r->info->size;
+	u64 pos = fuzz_pos(f, size, fuzz_rand(f, 8) ? f->page : 1);
+	size_t len = fuzz_rand(f, 4) * f->page;
+	int flags = fuzz_rand(f, 4) ? MAP_SHARED : MAP_PRIVATE;
+	int prot = fuzz_rand(f, 2) ? PROT_READ : PROT_READ | PROT_WRITE;
+	struct fuzz_map *m = NULL;
+	bool busy = r->ram && fuzz_find(f, true);
+	bool fits;
+	void *p;
+	int i;
+
+	if (!r->ram && fuzz_rand(f, 2)) {
+		pos = 0;
+		len = ATSD_SIZE;
+	}
+	if (r->ram && !fuzz_rand(f, 3))
+		pos = 0;
+	for (i = 0; i < FUZZ_MAPS && !m; i++)
+		if (!f->map[i].addr)
+			m = &f->map[i];
+	if (!m || pos > FUZZ_POS_MAX)
+		return true;
+
+	p = mmap(NULL, len, prot, flags, r->fd, r->info->offset + pos);
+	if (!len || pos % f->page || flags == MAP_PRIVATE)
+		return p == MAP_FAILED && errno == EINVAL;
+	fits = r->ram ? pos < size && len <= size - pos :
+			pos == 0 && len == ATSD_SIZE;
+	if (!fits)
+		return p == MAP_FAILED && errno == EINVAL;
+	if (busy)
+		return p == MAP_FAILED && errno == EBUSY;
+	if (p == MAP_FAILED)
+		return false;
+	*m = (struct fuzz_map){ .reg = r, .addr = p, .len = len, .off = pos };
+	return true;
+}
+
+/* A mapping reads what pread() reads, at a random page of it. */
+static bool fuzz_check_map(struct fuzz *f, struct fuzz_map *m)
+{
+	u64 at = fuzz_rand(f, m->len / sizeof(u64)) * sizeof(u64);
+	u64 val, mapped;
+
+	if (m->reg->ram && m->off + at >= m->reg->touch)
+		return true;
+	f->what = "a load through the mapping, against pread()";
+	if (!load_u64(m->addr + at, &mapped))
+		return false;
+	return pread(m->reg->fd, &val, sizeof(val),
+		     m->reg->info->offset + m->off + at) == sizeof(val) &&
+	       val == mapped;
+}
+
+/* munmap(), mremap() or madvise() of a mapping, whole or a part of it. */
+static bool fuzz_vma(struct fuzz *f, struct fuzz_map *m)
+{
+	size_t pages = m->len / f->page;
+	size_t first = fuzz_rand(f, pages), n = fuzz_rand(f, pages - first) + 1;
+	bool whole = n == pages;
+	void *part = m->addr + first * f->page, *q;
+	size_t plen = n * f->page;
+	bool random;
+	int ret;
+
+	switch (fuzz_rand(f, 5)) {
+	case 0:		/* munmap: a part is refused, the whole goes */
+		f->what = whole ? "munmap" : "munmap of a part";
+		ret = munmap(part, plen);
+		if (!whole)
+			return fuzz_errno(ret, EINVAL) && fuzz_check_map(f, m);
+		if (ret)
+			return false;
+		m->addr = NULL;
+		return true;
+	case 1:		/* grow: never */
+		f->what = "mremap to grow";
+		q = mremap(m->addr, m->len, m->len + f->page, 0);
+		return q == MAP_FAILED && errno == EFAULT && fuzz_check_map(f, m);
+	case 2:		/* shrink: a split, refused */
+		if (pages < 2)
+			return true;
+		f->what = "mremap to shrink";
+		q = mremap(m->addr, m->len, m->len - f->page, 0);
+		return q == MAP_FAILED && errno == EINVAL && fuzz_check_map(f, m);
+	case 3:		/* MADV_DONTNEED: not for a VM_PFNMAP mapping */
+		f->what = "madvise(MADV_DONTNEED)";
+		ret = madvise(part, plen, MADV_DONTNEED);
+		return fuzz_errno(ret, EINVAL) && fuzz_check_map(f, m);
+	default:	/* a change of flags splits a part off: refused */
+		random = fuzz_rand(f, 2);
+		f->what = whole ? "madvise(MADV_RANDOM/NORMAL)" :
+			  "madvise(MADV_RANDOM/NORMAL) of a part";
+		ret = madvise(part, plen, random ? MADV_RANDOM : MADV_NORMAL);
+		if (whole && !ret)
+			m->random = random;
+		if (whole || random == m->random)
+			return !ret && fuzz_check_map(f, m);
+		return fuzz_errno(ret, EINVAL) && fuzz_check_map(f, m);
+	}
+}
+
+static void fuzz_region_init(struct fuzz_region *r, int fd,
+			     struct vfio_region_info *info, bool ram)
+{
+	struct vfio_device_info dev = { .argsz = sizeof(dev) };
+
+	ioctl_assert(fd, VFIO_DEVICE_GET_INFO, &dev);
+	r->fd = fd;
+	r->num_regions = dev.num_regions;
+	r->info = info;
+	r->ram = ram;
+	r->touch = ram ? ram_backed(info->size) : info->size;
+	VFIO_ASSERT_EQ(info->offset, FUZZ_OFFSET(info->index));
+}
+
+TEST_F_TIMEOUT(nvlink2_race, fuzz, 300)
+{
+	const char *env = getenv("NVLINK2_FUZZ_CALLS");
+	unsigned long calls = env ? strtoul(env, NULL, 0) : 3000;
+	static const char * const what[] = {
+		"region info", "read/write", "mmap", "mapping", "munmap/mremap/madvise"
+	};
+	struct fuzz f = { .page = self->r.page };
+	unsigned long n;
+	int i;
+
+	env = getenv("NVLINK2_FUZZ_SEED");
+	f.seed = env ? strtoul(env, NULL, 0) : time(NULL);
+	printf("# NVLINK2_FUZZ_SEED=%u NVLINK2_FUZZ_CALLS=%lu\n", f.seed, calls);
+
+	/* The fixture's mappings go: one mapping of GPU RAM at a time. */
+	ASSERT_EQ(0, munmap(self->r.ram, self->len));
+	self->r.ram = NULL;
+	ASSERT_EQ(0, munmap(self->r.atsd, ATSD_SIZE));
+	self->r.atsd = NULL;
+	fuzz_region_init(&f.reg[0], self->gpu->fd, self->ram, true);
+	fuzz_region_init(&f.reg[1], self->bridge->fd, self->atsd, false);
+
+	for (n = 0; n < calls; n++) {
+		struct fuzz_region *r = &f.reg[fuzz_rand(&f, 2)];
+		struct fuzz_map *m = fuzz_find(&f, r->ram);
+		int op = fuzz_rand(&f, 5);
+		bool ok = true;
+
+		f.what = NULL;
+		errno = 0;
+		if (op >= 3 && !m)
+			op = 2;
+		f.calls[op]++;
+		switch (op) {
+		case 0:
+			ok = fuzz_info(&f, r);
+			break;
+		case 1:
+			ok = fuzz_rw(&f, r);
+			break;
+		case 2:
+			ok = fuzz_mmap(&f, r);
+			break;
+		case 3:
+			ok = fuzz_check_map(&f, m);
+			break;
+		case 4:
+			ok = fuzz_vma(&f, m);
+			break;
+		}
+		if (!ok) {
+			f.fails[op]++;
+			printf("# call %lu (%s on %s: %s): unexpected result, errno %d\n",
+			       n, what[op], r->ram ? "GPU RAM" : "ATSD",
+			       f.what ?: "", errno);
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(what); i++)
+		printf("# %s: %lu calls, %lu unexpected\n", what[i], f.calls[i], f.fails[i]);
+	for (i = 0; i < FUZZ_MAPS; i++)
+		if (f.map[i].addr)
+			ASSERT_EQ(0, munmap(f.map[i].addr, f.map[i].len));
+	for (i = 0; i < ARRAY_SIZE(what); i++)
+		ASSERT_EQ(0, f.fails[i]);
+
+	/* Nothing left over: GPU RAM maps again. */
+	self->r.ram = map_ram(self->gpu, self->ram, self->len, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, self->r.ram);
+}
+
+/* ------------------------------------------------------------------ */
 
 /*
  * QEMU 7.2's use of the GPU, call for call, as Debian 12 ships it, in a
