@@ -17,7 +17,8 @@
 #              the series' options =y and =n; a new warning fails the
 #              patch, and so does a change of the =n vmlinux once the
 #              options exist (code outside the options)
-#   tip        at the tip: the series' options =m; x86_64 drivers/vfio/,
+#   tip        at the tip: the series' options =m, with KASAN
+#              (testing/configs/kasan.config); x86_64 drivers/vfio/,
 #              headers_install and the UAPI header test, the selftests
 #              the series touches
 #   docs       the .rst files the series adds or changes, built with
@@ -522,13 +523,15 @@ if want tip && [ "$applied" = 1 ]; then
 	else
 		# =n is built for every patch (build NNNN =n).
 		for val in m; do
-			fragment "$val" >"$CHECK/rig-$val.config"
+			# The =m kernel is also the KASAN one (its boot's tests run
+			# under KASAN).
+			{ fragment "$val"; cat "$TOP/testing/configs/kasan.config"; } >"$CHECK/rig-$val.config"
 			out=$CHECK/out-$val
 			t0=$(now)
 			if ! configure "$out" powerpc "$CHECK/rig-$val.config" >"$LOGS/config-$val.log" 2>&1; then
 				result FAIL "tip =$val" "config: $(tail -n1 "$LOGS/config-$val.log")"
 			elif build "$out" powerpc "$LOGS/build-tip-$val.log" vmlinux modules; then
-				result PASS "tip =$val" "builds with ${opts% }=$val ($(( $(now) - t0 ))s)"
+				result PASS "tip =$val" "builds with ${opts% }=$val and KASAN ($(( $(now) - t0 ))s)"
 			else
 				result FAIL "tip =$val" "does not build with the options =$val: $(grep -m1 -E 'error:|Error [0-9]' "$LOGS/build-tip-$val.log")"
 			fi
@@ -660,6 +663,14 @@ if want boot; then
 		if want tip && [ -s "$CHECK/out-m/modules.order" ] && [ -f "$CHECK/out-m/vmlinux" ]; then
 			RIG_VMM=1 "$TOP/testing/boot.sh" "$CTREE" "$CHECK/out-m" "$repo" "$LOGS/boot-m" "$results" "$facts" " =m" ||
 				failed=1
+			# The tests of that boot ran under KASAN only if it started.
+			k=$(tr -d '\r' <"$LOGS/boot-m/console.log" 2>/dev/null |
+				grep -m1 -o 'KernelAddressSanitizer initialized.*') || k=
+			if [ -n "$k" ]; then
+				result PASS "kasan =m" "$k; the console scan of the =m boot covers its reports"
+			else
+				result FAIL "kasan =m" "the =m kernel did not start KASAN (${LOGS#"$TOP"/}/boot-m/console.log)"
+			fi
 		fi
 	else
 		result SKIP boot "nothing built"

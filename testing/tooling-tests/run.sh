@@ -239,7 +239,7 @@ if g cat-file -e "$tip:$main" 2>/dev/null &&
 fi
 
 # 14. The vmm step: with a wrong TGT in the bridges' SSATGT capability,
-# or none, QEMU 7.2 pairs no bridge with the GPU: it finds no ATSD
+# QEMU 7.2 pairs no bridge with the GPU: it finds no ATSD
 # register for the guest and does not start. The case wants a failure on
 # QEMU's side (realize, or the guest's tree), not only the host's own
 # comparison of the capability with its device tree.
@@ -248,10 +248,9 @@ if g cat-file -e "$tip:$main" 2>/dev/null; then
 	add_patch "$r" "vfio/nvlink2: Tooling test with a wrong TGT for bridges" \
 		"$main" 's/ret = nvlink2_add_tgt_cap(caps, nvdev->bridge.tgt);/ret = nvlink2_add_tgt_cap(caps, nvdev->bridge.tgt + 0x10000);/'
 	RIG_VMM=1 expect vmm-wrong-tgt "vmm (realize|guest-links|guest-tgt)" apply,build,boot "$r"
-	r=$(scratch vmm-no-ssatgt)
-	add_patch "$r" "vfio/nvlink2: Tooling test without the SSATGT of bridges" \
-		"$main" 's/ret = nvlink2_add_tgt_cap(caps, nvdev->bridge.tgt);/ret = 0;/'
-	RIG_VMM=1 expect vmm-no-ssatgt "vmm (realize|guest-links|guest-tgt)" apply,build,boot "$r"
+	# Without the capability at all (ret = 0 instead of adding it), QEMU
+	# links no bridge either (measured once, 2026-11-30); not run every
+	# time, for the 60 minutes of CI.
 fi
 
 # 15. A documentation patch that Sphinx warns about.
