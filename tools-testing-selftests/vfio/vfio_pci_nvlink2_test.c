@@ -1516,7 +1516,7 @@ FIXTURE_TEARDOWN(nvlink2_race)
 }
 
 /* The event of @kind, the @n-th time. */
-static void race_event(FIXTURE_DATA(nvlink2_race) *self, enum race_kind kind,
+static void race_event(struct _test_data_nvlink2_race *self, enum race_kind kind,
 		       int n)
 {
 	switch (kind) {
@@ -1554,7 +1554,7 @@ static void race_event(FIXTURE_DATA(nvlink2_race) *self, enum race_kind kind,
  * page with the GPU and its links whole again.
  */
 static void race_run(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(nvlink2_race) *self, enum race_kind kind,
+		     struct _test_data_nvlink2_race *self, enum race_kind kind,
 		     bool may_fail)
 {
 	unsigned long ok = 0, sigbus = 0, eio = 0, ebadf = 0, wrong = 0, other = 0;
@@ -1586,7 +1586,7 @@ static void race_run(struct __test_metadata *_metadata,
 		wrong += self->w[i].wrong;
 		other += self->w[i].other;
 	}
-	printf("# %lu operations: %lu ok, %lu SIGBUS, %lu EIO, %lu EBADF, %lu wrong data, %lu other errors\n",
+	printf("# %lu ops: %lu ok, %lu SIGBUS, %lu EIO, %lu EBADF, %lu wrong, %lu other\n",
 	       self->r.ops, ok, sigbus, eio, ebadf, wrong, other);
 	ASSERT_EQ(0, wrong);
 	ASSERT_EQ(0, other);
