@@ -664,8 +664,10 @@ if want boot; then
 			RIG_VMM=1 "$TOP/testing/boot.sh" "$CTREE" "$CHECK/out-m" "$repo" "$LOGS/boot-m" "$results" "$facts" " =m" ||
 				failed=1
 			# The tests of that boot ran under KASAN only if it started.
-			k=$(tr -d '\r' <"$LOGS/boot-m/console.log" 2>/dev/null |
-				grep -m1 -o 'KernelAddressSanitizer initialized.*') || k=
+			# (grep alone: grep -m1 at the end of a pipe gets the
+			# pipeline killed by SIGPIPE under pipefail)
+			k=$(grep -a -m1 -o 'KernelAddressSanitizer initialized[^[:cntrl:]]*' \
+				"$LOGS/boot-m/console.log" 2>/dev/null) || k=
 			if [ -n "$k" ]; then
 				result PASS "kasan =m" "$k; the console scan of the =m boot covers its reports"
 			else
