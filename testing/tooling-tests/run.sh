@@ -60,6 +60,36 @@ expect() {
 	return 1
 }
 
+# expect_each STEPS REPO NAME REGEX [NAME REGEX...]: one run of check.sh
+# STEPS on REPO, which holds several broken patches at once (one boot for
+# several cases); each NAME passes if the run fails with a FAIL line
+# matching its REGEX.
+expect_each() {
+	local steps=$1 r=$2 name=${3}-and-more out rc=0 line
+	shift 2
+	out=$work/$name.out
+	CHECK_LOGS=$work/$name.logs CHECK_ONLY_LAST=1 RIG_NO_KSELFTEST=${KSFT_OFF-1} CHECK_NO_GCOV=1 \
+		"$TOP/scripts/check.sh" --repo "$r" --steps "$steps" \
+		--results "$work/$name.tsv" >"$out" 2>&1 || rc=$?
+	while [ $# -ge 2 ]; do
+		case $2 in
+		reports:*)
+			# In the reports the console FAIL line names, which
+			# shows the first of them only.
+			grep -q '^FAIL  console' "$out" &&
+				line=$(grep -E "${2#reports:}" "$work/$name.logs/boot/console-reports.log" |
+					sed -n 1p) || line= ;;
+		*)	line=$(grep -E '^FAIL' "$out" | grep -E "$2" | sed -n 1p) || true ;;
+		esac
+		if [ "$rc" != 0 ] && [ -n "$line" ]; then
+			result PASS "tooling $1" "caught: $(sed 's/^FAIL  *//; s/  */ /g' <<<"$line")"
+		else
+			result FAIL "tooling $1" "make check did not fail as expected (rc=$rc; ${out#"$TOP"/})"
+		fi
+		shift 2
+	done
+}
+
 # add_patch REPO SUBJECT FILE SED-SCRIPT: commit an edit of FILE on top of
 # the series in the check tree and add it to REPO as the last patch.
 add_patch() {
@@ -152,25 +182,27 @@ add_patch "$r" "powerpc/mm: Tooling test that does not build" \
 	'0,/^#include/s//tooling_test_syntax_error(\n#include/'
 expect no-build "does not build" apply,build "$r"
 
-# 8. A KUnit case fails.
+# 8, 9, 11. A KUnit case fails, the kernel WARNs at boot, memory leaks at
+# boot (kmemleak, scanned by the rig, reports it): three broken patches,
+# in different files, one boot; each failure must be named.
 r=$(scratch kunit-fails)
 add_patch "$r" "lib: Tooling test with a failing KUnit case" \
 	lib/tests/list-test.c \
 	'0,/KUNIT_EXPECT_TRUE(test, list_empty_careful(&list1));/s//KUNIT_EXPECT_FALSE(test, list_empty_careful(\&list1));/'
-expect kunit-fails "kunit" apply,build,boot "$r"
-
-# 9. The kernel WARNs at boot.
-r=$(scratch boot-warn)
-add_patch "$r" "powerpc/mm: Tooling test that warns at boot" \
+add_patch "$r" "powerpc/mm: Tooling test that warns and leaks memory at boot" \
 	arch/powerpc/mm/book3s64/iommu_api.c \
 	'$a\
-static int __init tooling_test_warn(void)\
+static void *tooling_test_ptr;\
+static int __init tooling_test_warn_leak(void)\
 {\
 	WARN_ON(1);\
+	tooling_test_ptr = kmalloc(64, GFP_KERNEL);\
+	tooling_test_ptr = NULL;\
 	return 0;\
 }\
-late_initcall(tooling_test_warn);'
-expect boot-warn "console.*WARNING" apply,build,boot "$r"
+late_initcall(tooling_test_warn_leak);'
+expect_each apply,build,boot "$r" kunit-fails "kunit" boot-warn "console.*WARNING" \
+	boot-leak "reports:kmemleak"
 
 # 10. A broken overlay makes a KUnit case of the NVLink2 platform fail.
 dtso=arch/powerpc/platforms/powernv/tests/nvlink2_redbud.dtso
@@ -180,21 +212,6 @@ if g cat-file -e "$tip:$dtso" 2>/dev/null; then
 		"$dtso" 's/<0x42000000000>;/<0x42000001000>;/'
 	expect broken-overlay "kunit.*redbud" apply,build,boot "$r"
 fi
-
-# 11. Memory leaks at boot: kmemleak, scanned by the rig, reports them.
-r=$(scratch boot-leak)
-add_patch "$r" "powerpc/mm: Tooling test that leaks memory at boot" \
-	arch/powerpc/mm/book3s64/iommu_api.c \
-	'$a\
-static void *tooling_test_ptr;\
-static int __init tooling_test_leak(void)\
-{\
-	tooling_test_ptr = kmalloc(64, GFP_KERNEL);\
-	tooling_test_ptr = NULL;\
-	return 0;\
-}\
-late_initcall(tooling_test_leak);'
-expect boot-leak "console +kmemleak" apply,build,boot "$r"
 
 # 12. Something writes to the BAR0 of a device that is not a V100 after
 # its secondary bus reset: the rig's trace of the device catches it.
