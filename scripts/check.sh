@@ -661,7 +661,10 @@ if want boot; then
 		# and unload in the rig, and Debian 12's QEMU 7.2 drives the
 		# series (the vmm step, testing/vmm/).
 		if want tip && [ -s "$CHECK/out-m/modules.order" ] && [ -f "$CHECK/out-m/vmlinux" ]; then
-			RIG_VMM=1 "$TOP/testing/boot.sh" "$CTREE" "$CHECK/out-m" "$repo" "$LOGS/boot-m" "$results" "$facts" " =m" ||
+			# One vCPU here: one of about five KASAN boots with two ended in
+			# a machine check inside OPAL's console write (unexplained,
+			# never seen without KASAN); the =y boot has two.
+			RIG_SMP=1 RIG_VMM=1 "$TOP/testing/boot.sh" "$CTREE" "$CHECK/out-m" "$repo" "$LOGS/boot-m" "$results" "$facts" " =m" ||
 				failed=1
 			# The tests of that boot ran under KASAN only if it started.
 			# (grep alone: grep -m1 at the end of a pipe gets the
