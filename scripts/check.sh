@@ -604,6 +604,8 @@ if want boot; then
 		# Coverage: the =y kernel with the series' .c files profiled
 		# by gcov (not through ccache, whose hits would carry the .gcda
 		# path of another build); its counters come back on the console.
+		# kbuild matches GCOV_PROFILE_<stem>.o by stem: other files of
+		# the same name (init/main.c...) are profiled too, and ignored.
 		g checkout -q --detach "${commits[-1]}"
 		cov=$TOP/testing/coverage.py
 		mapfile -t gfiles < <(python3 "$cov" files --tree "$CTREE" --base "$BASE_TAG" \

@@ -38,6 +38,21 @@ static long minflt(void)
 	return ru.ru_minflt;
 }
 
+/* Reads one word of every page of @p; the page faults it took. */
+static long read_every_page(volatile uint64_t *p, uint64_t size, long page,
+			    double *secs)
+{
+	uint64_t i, sum = 0;
+	long f = minflt();
+	double t = now();
+
+	for (i = 0; i < size; i += page)
+		sum += p[i / sizeof(*p)];
+	*secs = now() - t;
+	(void)sum;
+	return minflt() - f;
+}
+
 /* The THPeligible line of the mapping at @addr in /proc/self/smaps. */
 static void print_thp_eligible(void *addr)
 {
@@ -72,7 +87,6 @@ int main(int argc, char **argv)
 	volatile uint64_t *p;
 	char *buf;
 	double t;
-	uint64_t sum = 0;
 	long f;
 	int dev;
 
@@ -113,12 +127,7 @@ int main(int argc, char **argv)
 	 * install mappings are told apart from those that only mark a
 	 * mapped page dirty (the radix MMU faults for that; hash does not).
 	 */
-	f = minflt();
-	t = now();
-	for (i = 0; i < size; i += page)
-		sum += p[i / sizeof(*p)];
-	t = now() - t;
-	f = minflt() - f;
+	f = read_every_page(p, size, page, &t);
 	printf("bench: read-touched %llu pages of %ld KiB (%llu MiB) in %.3f s\n",
 	       (unsigned long long)(size / page), page >> 10,
 	       (unsigned long long)(size >> 20), t);
@@ -167,12 +176,7 @@ int main(int argc, char **argv)
 		 dev, offset);
 	if (p == MAP_FAILED)
 		rig_die("mmap of the GPU RAM, 2 MiB off");
-	f = minflt();
-	t = now();
-	for (i = 0; i < size; i += page)
-		sum += p[i / sizeof(*p)];
-	t = now() - t;
-	f = minflt() - f;
+	f = read_every_page(p, size, page, &t);
 	printf("bench: 2 MiB off a 1 GiB boundary: read-touched %llu MiB in %.3f s, %ld page faults\n",
 	       (unsigned long long)(size >> 20), t, f);
 	munmap((void *)p, size);

@@ -283,6 +283,20 @@ fi
 # of the driver's file lost, as when its tests no longer run, must fail
 # on that file; and a function no test reaches must be listed with a
 # reason. Both from the main run's coverage.json (no boot).
+
+# cov_case NAME REGEX WHAT JSON UNREACHED: coverage.py report on JSON
+# must fail with a line matching REGEX.
+cov_case() {
+	local rc=0 line out=$work/$1.out
+	python3 "$cov" report --json "$4" --floor "$TOP/testing/coverage-floor" \
+		--unreached "$5" >"$out" 2>&1 || rc=$?
+	line=$(grep -m1 "$2" "$out") || true
+	if [ "$rc" != 0 ] && [ -n "$line" ]; then
+		result PASS "tooling $1" "caught: ${line#FAIL: }"
+	else
+		result FAIL "tooling $1" "$3 (rc=$rc; ${out#"$TOP"/})"
+	fi
+}
 cj=${COVERAGE_JSON:-}
 cov=$TOP/testing/coverage.py
 if [ -n "$cj" ] && [ -f "$cj" ]; then
@@ -293,27 +307,12 @@ r = json.load(open(sys.argv[1]))
 for l in r["files"][sys.argv[3]]["lines"]:
     l[2] = 0
 json.dump(r, open(sys.argv[2], "w"))' "$cj" "$work/coverage-drop.json" "$drv"
-	rc=0
-	python3 "$cov" report --json "$work/coverage-drop.json" \
-		--floor "$TOP/testing/coverage-floor" \
-		--unreached "$TOP/testing/coverage-unreached" >"$work/coverage-drop.out" 2>&1 || rc=$?
-	line=$(grep -m1 "^FAIL: $drv: .* < floor" "$work/coverage-drop.out") || true
-	if [ "$rc" != 0 ] && [ -n "$line" ]; then
-		result PASS "tooling coverage-drop" "caught: ${line#FAIL: }"
-	else
-		result FAIL "tooling coverage-drop" "a file under its floor did not fail (rc=$rc; ${work#"$TOP"/}/coverage-drop.out)"
-	fi
+	cov_case coverage-drop "^FAIL: $drv: .* < floor" "a file under its floor did not fail" \
+		"$work/coverage-drop.json" "$TOP/testing/coverage-unreached"
 	grep -v "$(printf '\t')nvlink2_vfio_pci_exit$(printf '\t')" "$TOP/testing/coverage-unreached" \
 		>"$work/coverage-unreached"
-	rc=0
-	python3 "$cov" report --json "$cj" --floor "$TOP/testing/coverage-floor" \
-		--unreached "$work/coverage-unreached" >"$work/coverage-unlisted.out" 2>&1 || rc=$?
-	line=$(grep -m1 "^FAIL: .*not in testing/coverage-unreached" "$work/coverage-unlisted.out") || true
-	if [ "$rc" != 0 ] && [ -n "$line" ]; then
-		result PASS "tooling coverage-unlisted" "caught: ${line#FAIL: }"
-	else
-		result FAIL "tooling coverage-unlisted" "an unreached function with no reason did not fail (rc=$rc; ${work#"$TOP"/}/coverage-unlisted.out)"
-	fi
+	cov_case coverage-unlisted "^FAIL: .*not in testing/coverage-unreached" \
+		"an unreached function with no reason did not fail" "$cj" "$work/coverage-unreached"
 else
 	result SKIP "tooling coverage" "no coverage figures from the main run"
 fi

@@ -1307,7 +1307,7 @@ TEST_F(nvlink2_gpu, ram_reset_revokes_mapping)
 #define RACE_GAP	64	/* operations of the workers between events */
 
 enum race_kind { RACE_GPU_RESET, RACE_DECODE, RACE_BRIDGE_RESET,
-		 RACE_BRIDGE_CLOSE, RACE_GPU_CLOSE };
+		 RACE_BRIDGE_CLOSE, RACE_GPU_CLOSE, RACE_EEH_RESET };
 
 struct race {
 	u64 *ram;		/* RACE_PAGES pages of GPU RAM, mapped */
@@ -1316,6 +1316,7 @@ struct race {
 	u64 ram_off, atsd_off;
 	long page;
 	bool stop;
+	bool stalled;		/* set by the main thread only */
 	unsigned long ops;	/* all workers, atomically */
 };
 
@@ -1323,6 +1324,7 @@ struct race_worker {
 	struct race *r;
 	pthread_t thread;
 	int id;
+	bool ran_out;		/* stopped at RACE_OPS, not when asked */
 	unsigned long ok, sigbus, eio, ebadf, wrong, other;
 };
 
@@ -1349,15 +1351,17 @@ static bool race_store(u64 *p, u64 val)
 	return true;
 }
 
+#define RACE_MARK	0xa5000000u	/* so that zeroed RAM never passes */
+
 static u64 race_tag(unsigned int pg, unsigned long n)
 {
-	return (u64)pg << 32 | (u32)n;
+	return (u64)(RACE_MARK | pg) << 32 | (u32)n;
 }
 
 /* Whether @val is one a worker wrote to page @pg. */
 static bool race_tagged(u64 val, unsigned int pg)
 {
-	return val >> 32 == pg;
+	return val >> 32 == (RACE_MARK | pg);
 }
 
 static void race_count(struct race_worker *w, ssize_t ret, size_t want)
@@ -1377,6 +1381,7 @@ static void *race_work(void *arg)
 	struct race_worker *w = arg;
 	struct race *r = w->r;
 	unsigned int seed = w->id + 1;
+	ssize_t ret, ret2;
 	unsigned long n;
 	u64 val, got;
 
@@ -1399,11 +1404,13 @@ static void *race_work(void *arg)
 				w->ok++;
 			break;
 		case 1:		/* pwrite(), then pread() */
-			race_count(w, pwrite(r->gpu_fd, &val, sizeof(val), off),
-				   sizeof(val));
+			ret = pwrite(r->gpu_fd, &val, sizeof(val), off);
+			race_count(w, ret, sizeof(val));
 			got = 0;
-			if (pread(r->gpu_fd, &got, sizeof(got), off) == sizeof(got) &&
-			    !race_tagged(got, pg))
+			ret2 = pread(r->gpu_fd, &got, sizeof(got), off);
+			race_count(w, ret2, sizeof(got));
+			if (ret2 == sizeof(got) &&
+			    (ret == sizeof(val) ? got != val : !race_tagged(got, pg)))
 				w->wrong++;
 			break;
 		case 2:		/* a load of what was there */
@@ -1425,10 +1432,14 @@ static void *race_work(void *arg)
 		}
 		__atomic_fetch_add(&r->ops, 1, __ATOMIC_RELEASE);
 	}
+	w->ran_out = n > RACE_OPS;
 	return NULL;
 }
 
-/* Until the workers made @gap more operations, or stopped. */
+/*
+ * Until the workers made @gap more operations; if they do not within
+ * about 10 s, the case fails once they are joined (r->stalled).
+ */
 static void race_wait(struct race *r, unsigned long gap)
 {
 	unsigned long from = __atomic_load_n(&r->ops, __ATOMIC_ACQUIRE);
@@ -1439,6 +1450,7 @@ static void race_wait(struct race *r, unsigned long gap)
 			return;
 		usleep(100);
 	}
+	r->stalled = true;
 }
 
 FIXTURE(nvlink2_race) {
@@ -1494,9 +1506,9 @@ FIXTURE_SETUP(nvlink2_race)
 	self->r.ram_off = self->ram->offset;
 	self->r.atsd_fd = self->bridge->fd;
 	self->r.atsd_off = self->atsd->offset;
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, &self->old));
 	for (pg = 0; pg < RACE_PAGES; pg++)
 		self->r.ram[pg * (self->r.page / sizeof(u64))] = race_tag(pg, 0);
-	ASSERT_EQ(0, sigaction(SIGBUS, &sa, &self->old));
 }
 
 FIXTURE_TEARDOWN(nvlink2_race)
@@ -1541,6 +1553,12 @@ static void race_event(struct _test_data_nvlink2_race *self, enum race_kind kind
 		race_wait(&self->r, RACE_GAP);
 		sibling_open(self->gpu, atsd_bdf, self->bridge);
 		break;
+	case RACE_EEH_RESET:
+		/* The platform's steps, as in ram_eeh_reset_revokes_mapping */
+		VFIO_ASSERT_EQ(eeh_reset(self->iommu->container_fd, true), 0);
+		race_wait(&self->r, RACE_GAP);
+		VFIO_ASSERT_EQ(eeh_reset(self->iommu->container_fd, false), 0);
+		break;
 	case RACE_GPU_CLOSE:
 		/* The mapping keeps the device open until it goes. */
 		if (n == RACE_EVENTS / 2)
@@ -1558,6 +1576,7 @@ static void race_run(struct __test_metadata *_metadata,
 		     bool may_fail)
 {
 	unsigned long ok = 0, sigbus = 0, eio = 0, ebadf = 0, wrong = 0, other = 0;
+	bool ran_out = false;
 	unsigned int pg;
 	u64 val;
 	int i;
@@ -1579,6 +1598,7 @@ static void race_run(struct __test_metadata *_metadata,
 	__atomic_store_n(&self->r.stop, true, __ATOMIC_RELEASE);
 	for (i = 0; i < RACE_WORKERS; i++) {
 		ASSERT_EQ(0, pthread_join(self->w[i].thread, NULL));
+		ran_out |= self->w[i].ran_out;
 		ok += self->w[i].ok;
 		sigbus += self->w[i].sigbus;
 		eio += self->w[i].eio;
@@ -1591,13 +1611,20 @@ static void race_run(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, wrong);
 	ASSERT_EQ(0, other);
 	ASSERT_LT(0, ok);
+	/* Every event happened with the workers running. */
+	ASSERT_FALSE(self->r.stalled);
+	ASSERT_FALSE(ran_out);
 	if (!may_fail) {
 		ASSERT_EQ(0, sigbus);
 		ASSERT_EQ(0, eio);
 	}
+	/* The main thread waits with the link down: reads and writes fail. */
+	if (kind == RACE_BRIDGE_CLOSE || kind == RACE_EEH_RESET)
+		ASSERT_LT(0, eio);
 	if (kind != RACE_GPU_CLOSE) {
 		ASSERT_EQ(0, ebadf);
 	} else {
+		ASSERT_LT(0, ebadf);
 		/* Unmapped, the GPU closes; it opens and maps again. */
 		ASSERT_EQ(0, munmap(self->r.ram, self->len));
 		self->r.ram = NULL;
@@ -1644,6 +1671,18 @@ TEST_F_TIMEOUT(nvlink2_race, bridge_reset, 120)
 	race_run(_metadata, self, RACE_BRIDGE_RESET, true);
 }
 
+/*
+ * EEH resets of the GPU's PE, through the platform's injector (the QEMU
+ * PHB4 does not come back from a real one): unreachable while one lasts,
+ * whole after it.
+ */
+TEST_F_TIMEOUT(nvlink2_race, eeh_reset, 120)
+{
+	if (!getenv("NVLINK2_EEH_INJECT"))
+		SKIP(return, "no NVLINK2_EEH_INJECT\n");
+	race_run(_metadata, self, RACE_EEH_RESET, true);
+}
+
 /* A bridge closed and opened again: the same, with its link down. */
 TEST_F_TIMEOUT(nvlink2_race, bridge_close, 120)
 {
@@ -1682,6 +1721,7 @@ struct fuzz_region {
 	struct vfio_region_info *info;	/* whole, with its capabilities */
 	u64 touch;			/* the bytes that may be touched */
 	bool ram;
+	int seen[32];			/* other regions: first result + 1 */
 };
 
 struct fuzz_map {
@@ -1735,34 +1775,43 @@ static bool fuzz_errno(int ret, int want)
 /* VFIO_DEVICE_GET_REGION_INFO with a random argsz and index. */
 static bool fuzz_info(struct fuzz *f, struct fuzz_region *r)
 {
-	static u8 buf[4096];
-	struct vfio_region_info *info = (void *)buf;
+	static u64 words[512];
+	u8 *buf = (u8 *)words;
+	struct vfio_region_info *info = (void *)words;
 	u32 argsz = fuzz_rand(f, 2) ? fuzz_rand(f, 64) :
-		    fuzz_rand(f, sizeof(buf) - 64);
+		    fuzz_rand(f, sizeof(words) - 64);
 	u32 index = fuzz_rand(f, 4) ? r->info->index :
 		    fuzz_rand(f, 2) ? fuzz_rand(f, r->num_regions + 2) :
 		    (u32)fuzz_rand(f, 1ULL << 32);
 	int ret, i;
 
-	memset(buf, 0xa5, sizeof(buf));
+	memset(words, 0xa5, sizeof(words));
 	info->argsz = argsz;
 	info->index = index;
 	ret = ioctl(r->fd, VFIO_DEVICE_GET_REGION_INFO, info);
 	if (argsz < offsetof(struct vfio_region_info, offset) + sizeof(u64) ||
 	    index >= r->num_regions)
 		return fuzz_errno(ret, EINVAL);
-	if (index != r->info->index)
-		return ret == 0 || fuzz_errno(ret, EINVAL);
+	/* Another region: always the same answer, 0 or EINVAL. */
+	if (index != r->info->index) {
+		int got = ret ? (errno == EINVAL ? 2 : 3) : 1;
+
+		if (index >= ARRAY_SIZE(r->seen))
+			return got != 3;
+		if (!r->seen[index])
+			r->seen[index] = got;
+		return got != 3 && got == r->seen[index];
+	}
 	if (ret || info->size != r->info->size ||
 	    info->offset != r->info->offset || info->flags != r->info->flags)
 		return false;
 	/* Nothing written past argsz. */
-	for (i = argsz; i < argsz + 64 && i < sizeof(buf); i++)
+	for (i = argsz; i < argsz + 64 && i < sizeof(words); i++)
 		if (buf[i] != 0xa5)
 			return false;
 	if (argsz < r->info->argsz)
 		return info->argsz == r->info->argsz && !info->cap_offset;
-	return info->cap_offset &&
+	return info->cap_offset == r->info->cap_offset &&
 	       !memcmp((u8 *)info + info->cap_offset,
 		       (u8 *)r->info + r->info->cap_offset,
 		       r->info->argsz - r->info->cap_offset);
@@ -1821,6 +1870,16 @@ static struct fuzz_map *fuzz_find(struct fuzz *f, bool ram)
 	return NULL;
 }
 
+/* Whether mmap() failed with @want; a mapping it made anyway goes. */
+static bool fuzz_refused(void *p, size_t len, int want)
+{
+	if (p != MAP_FAILED) {
+		munmap(p, len);
+		return false;
+	}
+	return errno == want;
+}
+
 /* mmap() with a random offset, length, protection and flags. */
 static bool fuzz_mmap(struct fuzz *f, struct fuzz_region *r)
 {
@@ -1848,14 +1907,12 @@ static bool fuzz_mmap(struct fuzz *f, struct fuzz_region *r)
 		return true;
 
 	p = mmap(NULL, len, prot, flags, r->fd, r->info->offset + pos);
-	if (!len || pos % f->page || flags == MAP_PRIVATE)
-		return p == MAP_FAILED && errno == EINVAL;
 	fits = r->ram ? pos < size && len <= size - pos :
 			pos == 0 && len == ATSD_SIZE;
-	if (!fits)
-		return p == MAP_FAILED && errno == EINVAL;
+	if (!len || pos % f->page || flags == MAP_PRIVATE || !fits)
+		return fuzz_refused(p, len, EINVAL);
 	if (busy)
-		return p == MAP_FAILED && errno == EBUSY;
+		return fuzz_refused(p, len, EBUSY);
 	if (p == MAP_FAILED)
 		return false;
 	*m = (struct fuzz_map){ .reg = r, .addr = p, .len = len, .off = pos };
@@ -1868,7 +1925,7 @@ static bool fuzz_check_map(struct fuzz *f, struct fuzz_map *m)
 	u64 at = fuzz_rand(f, m->len / sizeof(u64)) * sizeof(u64);
 	u64 val, mapped;
 
-	if (m->reg->ram && m->off + at >= m->reg->touch)
+	if (m->reg->ram && m->off + at + sizeof(u64) > m->reg->touch)
 		return true;
 	f->what = "a load through the mapping, against pread()";
 	if (!load_u64(m->addr + at, &mapped))
