@@ -18,7 +18,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-repo=$TOP
+repo=$SERIES_DIR
 tree=
 own=$KTREE
 while [ $# -gt 0 ]; do

@@ -29,7 +29,7 @@ if [ -e "$KTREE" ]; then
 	die "$KTREE exists but is not a git tree made by this tooling: move it away and run again"
 fi
 
-apt_dir=$BUILD/apt
+apt_dir=$BUILD/apt/$BASE_SUITE
 cache=$BUILD/cache
 deb=$cache/${BASE_PKG}_${BASE_VERSION//:/%3a}_all.deb
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$cache"

@@ -28,17 +28,22 @@
 #              files (coverage per file and patch, against the floor of
 #              testing/coverage-floor); then the =m kernel of the tip
 #              step with its modules loaded and unloaded
+#   backport   each backport (backports/*/: 6.12) as its own series: the
+#              series, apply, roundtrip, patches, build and boot steps
+#              above on its own base (BACKPORT=6.12), with the main
+#              tree's kselftests and without coverage; its lines start
+#              with "6.12"
 #   tooling    the tests of this tooling (testing/tooling-tests/)
 #
 # The check tree ($CHECK/linux) and build directories ($CHECK/out-*) are
 # kept at fixed paths, so that N patches cost N small rebuilds (ccache).
-# CHECK_LOGS moves the logs elsewhere; CHECK_ONLY_LAST=1 builds only the
-# last patch (the tooling tests use both).
+# CHECK_LOGS moves the logs elsewhere; CHECK_ONLY_LAST=1 checks and builds
+# only the last patch (the tooling tests use both).
 
 . "$(dirname "$0")/lib.sh"
 
-repo=$TOP
-steps=series,apply,roundtrip,patches,build,tip,docs,boot,tooling
+repo=$SERIES_DIR
+steps=series,apply,roundtrip,patches,build,tip,docs,boot,backport,tooling
 CHECK=${CHECK:-$BUILD/check}
 results=
 while [ $# -gt 0 ]; do
@@ -61,16 +66,17 @@ want() { case ",$steps," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
 # result STATUS STEP DETAIL: one line on stdout, one row in $results.
 failed=0
+# RESULT_PREFIX ("6.12 " in a backport's run) starts every STEP.
 result() {
-	printf '%-4s  %-28s %s\n' "$1" "$2" "$3"
-	printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"
+	printf '%-4s  %-28s %s\n' "$1" "${RESULT_PREFIX:-}$2" "$3"
+	printf '%s\t%s\t%s\n' "$1" "${RESULT_PREFIX:-}$2" "$3" >>"$results"
 	[ "$1" != FAIL ] || failed=1
 }
 
 # Extra facts for the summary (key TAB value).
 facts=$LOGS/facts.tsv
 : >"$facts"
-fact() { printf '%s\t%s\n' "$1" "$2" >>"$facts"; }
+fact() { printf '%s\t%s\n' "${RESULT_PREFIX:-}$1" "$2" >>"$facts"; }
 
 g() {
 	GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_SYSTEM=/dev/null \
@@ -102,7 +108,14 @@ series_options() {
 # bool ones stay y); or n.
 fragment() {
 	local val=$1 o t
-	cat "$TOP/testing/configs/rig.config"
+	if [ -f "$repo/rig-absent" ]; then
+		# Options of the rig that a backport's base does not have, one
+		# name per line (backports/6.12/rig-absent says why).
+		grep -vE -f <(sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)$/^\1=/p' "$repo/rig-absent") \
+			"$TOP/testing/configs/rig.config"
+	else
+		cat "$TOP/testing/configs/rig.config"
+	fi
 	echo "# The series' options"
 	series_options_typed | while read -r o t; do
 		if [ "$val" = n ]; then
@@ -256,19 +269,35 @@ if want roundtrip; then
 		mkdir -p "$rt"
 		"$TOP/scripts/export.sh" --tree "$CTREE" --repo "$rt" >"$LOGS/roundtrip.log" 2>&1
 		diffs=()
-		for v in patches series MAINTAINERS.fragment "${VIEWS[@]#*:}"; do
+		outs=(patches series)
+		[ -n "$BACKPORT" ] || outs+=(MAINTAINERS.fragment "${VIEWS[@]#*:}")
+		for v in "${outs[@]}"; do
 			if ! diff -r "$repo/$v" "$rt/$v" >>"$LOGS/roundtrip.log" 2>&1; then
 				diffs+=("$v")
 			fi
 		done
 		if [ "${#diffs[@]}" -eq 0 ]; then
-			result PASS roundtrip "export reproduces patches/, series, views and MAINTAINERS.fragment"
+			result PASS roundtrip "export reproduces ${outs[*]}"
 		else
 			result FAIL roundtrip "export differs from the committed ${diffs[*]} (make export, then commit; diff in ${LOGS#"$TOP"/}/roundtrip.log)"
 		fi
 	else
 		result SKIP roundtrip "the series did not apply"
 	fi
+fi
+
+# The bases of the backports, fetched and unpacked while the main series
+# is checked and built (download, xz and git hashing: about one core); the
+# backport step waits for them.
+declare -A bp_base_pid=()
+if want backport && [ -z "$BACKPORT" ]; then
+	for bp in "$repo"/backports/*/series; do
+		[ -e "$bp" ] || continue
+		v=$(basename "$(dirname "$bp")")
+		mkdir -p "$LOGS/$v"
+		BACKPORT=$v "$TOP/scripts/base.sh" >"$LOGS/$v-base.log" 2>&1 &
+		bp_base_pid[$v]=$!
+	done
 fi
 
 # ---------------------------------------------------------------- patches/build
@@ -303,8 +332,11 @@ kdoc_at() {
 		mkdir -p "$tmp/$(dirname "$f")"
 		g show "$rev:$f" >"$tmp/$f"
 	done
+	# kernel-doc is Python in the main base, Perl in 6.12 (the backport).
+	local kdoc=python3
+	head -n1 "$CTREE/scripts/kernel-doc" | grep -q perl && kdoc=perl
 	(cd "$tmp" && [ -n "$(ls -A)" ] &&
-		python3 "$CTREE/scripts/kernel-doc" -none -Wall $(cd "$tmp" && find . -type f | sed 's#^\./##') 2>&1) |
+		"$kdoc" "$CTREE/scripts/kernel-doc" -none -Wall $(cd "$tmp" && find . -type f | sed 's#^\./##') 2>&1) |
 		sed -E -e 's#^([^ :]+):[0-9]+: (warning|error): #\1: \2: #' \
 		       -e 's#^(Warning|warning|Error|error): ([^ :]+):[0-9]+:? *#\1: \2: #' | sort -u
 	rm -rf "$tmp"
@@ -402,7 +434,8 @@ if { want patches || want build; } && [ "$applied" = 1 ]; then
 		num=${name%%-*}
 		mapfile -t touched < <(g diff-tree --no-commit-id --name-only -r --diff-filter=AM "$c")
 		mapfile -t csrc < <(printf '%s\n' "${touched[@]}" | grep -E '\.[ch]$' || true)
-		if want patches; then
+		if want patches && { [ "${CHECK_ONLY_LAST:-0}" != 1 ] ||
+		     [ "$i" = $(( ${#commits[@]} - 1 )) ]; }; then
 			problems=()
 			# checkpatch --strict; MISSING_SIGN_OFF is expected (the human
 			# submitter signs off) and UNKNOWN_COMMIT_ID cannot be checked in a
@@ -422,11 +455,23 @@ if { want patches || want build; } && [ "$applied" = 1 ]; then
 					echo "known arch CamelCase name: $word" >>"$LOGS/checkpatch-$num.log"
 				fi
 			done
+			# A backport keeps the main series' Assisted-by trailer, the
+			# free-form value of the main base's coding-assistants.rst;
+			# 6.12's checkpatch wants "AGENT:MODEL" there (6.12 has no
+			# such document): that one warning is counted apart.
+			ab_kept=0
+			if [ -n "$BACKPORT" ]; then
+				ab_kept=$(grep -c "^WARNING:BAD_SIGN_OFF: Assisted-by expects 'AGENT_NAME:MODEL_VERSION" \
+					"$LOGS/checkpatch-$num.log") || true
+				w=$(( ${w:-0} - ab_kept ))
+			fi
 			cp_e=$((cp_e + ${e:-0})) cp_w=$((cp_w + ${w:-0})) cp_c=$((cp_c + ${ch:-0}))
 			if [ -z "$tot" ]; then
 				problems+=("checkpatch did not run")
 			elif [ "${e:-0}${w:-0}${ch:-0}" != 000 ]; then
-				first=$(grep -E '^(ERROR|WARNING|CHECK):' "$LOGS/checkpatch-$num.log" | sed -n 1p) || true
+				first=$(grep -E '^(ERROR|WARNING|CHECK):' "$LOGS/checkpatch-$num.log" |
+					grep -v "^WARNING:BAD_SIGN_OFF: Assisted-by expects 'AGENT_NAME:MODEL_VERSION" |
+					sed -n 1p) || true
 				problems+=("checkpatch: ${e}E/${w}W/${ch}C, first: $first")
 			fi
 			msgpart=$(sed -n '1,/^---$/p' "$p")
@@ -440,7 +485,9 @@ if { want patches || want build; } && [ "$applied" = 1 ]; then
 				newdoc=$(comm -13 <(kdoc_at "$c~1" "${csrc[@]}") <(kdoc_at "$c" "${csrc[@]}"))
 				[ -z "$newdoc" ] || problems+=("kernel-doc: $(sed -n 1p <<<"$newdoc")")
 			fi
-			if [ "${#problems[@]}" -eq 0 ]; then
+			if [ "${#problems[@]}" -eq 0 ] && [ "$ab_kept" -gt 0 ]; then
+				result PASS "patch $num" "checkpatch --strict clean but for the main series' Assisted-by format, trailers ok, kernel-doc clean"
+			elif [ "${#problems[@]}" -eq 0 ]; then
 				result PASS "patch $num" "checkpatch --strict clean, trailers ok, kernel-doc clean"
 			else
 				result FAIL "patch $num" "${problems[0]}${problems[1]:+ (+$(( ${#problems[@]} - 1 )) more, ${LOGS#"$TOP"/}/checkpatch-$num.log)}"
@@ -575,10 +622,12 @@ fi
 # ---------------------------------------------------------------- docs
 # The reStructuredText the series adds or changes, built with Sphinx in
 # the top-level directories that hold it (make htmldocs SPHINXDIRS=...):
-# no warning may name one of those files.
-if want docs && [ "$applied" = 1 ]; then
-	g checkout -q --detach "${commits[-1]}"
-	mapfile -t rst < <(g diff --name-only --diff-filter=AM "$BASE_TAG" HEAD -- 'Documentation/*.rst')
+# no warning may name one of those files. Sphinx keeps about one core
+# busy, so when the KASAN boot (one vCPU) is to come, it runs beside that
+# boot instead of here (docs_deferred).
+run_docs() {
+	local failed=0
+	mapfile -t rst < <(g diff --name-only --diff-filter=AM "$BASE_TAG" "${commits[-1]}" -- 'Documentation/*.rst')
 	if [ "${#rst[@]}" -eq 0 ]; then
 		result SKIP docs "the series changes no .rst file"
 	else
@@ -595,6 +644,17 @@ if want docs && [ "$applied" = 1 ]; then
 				result PASS docs "${rst[*]}: htmldocs SPHINXDIRS=\"${dirs% }\" with no warning on them ($(( $(now) - t0 ))s)"
 			fi
 		fi
+	fi
+	[ "$failed" = 0 ]
+}
+docs_deferred=0
+if want docs && [ "$applied" = 1 ]; then
+	if want boot && want tip && [ -s "$CHECK/out-m/modules.order" ] &&
+	   [ -f "$CHECK/out-m/vmlinux" ] && [ -f "$OUTY/vmlinux" ]; then
+		docs_deferred=1
+	else
+		g checkout -q --detach "${commits[-1]}"
+		run_docs || failed=1
 	fi
 fi
 
@@ -666,8 +726,18 @@ if want boot; then
 			# One vCPU here: one of about five KASAN boots with two ended in
 			# a machine check inside OPAL's console write (unexplained,
 			# never seen without KASAN); the =y boot has two.
+			docs_pid=
+			if [ "$docs_deferred" = 1 ]; then
+				run_docs >"$LOGS/docs.out" 2>&1 &
+				docs_pid=$!
+			fi
 			RIG_SMP=1 RIG_VMM=1 "$TOP/testing/boot.sh" "$CTREE" "$CHECK/out-m" "$repo" "$LOGS/boot-m" "$results" "$facts" " =m" ||
 				failed=1
+			if [ -n "$docs_pid" ]; then
+				wait "$docs_pid" || failed=1
+				cat "$LOGS/docs.out"
+				docs_deferred=0
+			fi
 			# The tests of that boot ran under KASAN only if it started.
 			# (grep alone: grep -m1 at the end of a pipe gets the
 			# pipeline killed by SIGPIPE under pipefail)
@@ -682,6 +752,44 @@ if want boot; then
 	else
 		result SKIP boot "nothing built"
 	fi
+fi
+if [ "$docs_deferred" = 1 ]; then
+	g checkout -q --detach "${commits[-1]}"
+	run_docs || failed=1
+fi
+
+# ---------------------------------------------------------------- backport
+# Each backport is checked as a series of its own, by this script run with
+# BACKPORT set: its base, check tree and builds live in $CHECK/<version>.
+# It boots with the kselftests of the main tree (kselftests are meant to
+# run on older kernels, and the backport's base has no
+# tools/testing/selftests/vfio/), built by the boot step above when it
+# ran, else here. CHECK_BACKPORT_STEPS narrows its steps (tooling tests).
+if want backport && [ -z "$BACKPORT" ]; then
+	for bp in "$repo"/backports/*/series; do
+		[ -e "$bp" ] || continue
+		bp=${bp%/series}
+		v=${bp##*/}
+		bres=$LOGS/$v/results.tsv
+		mkdir -p "$LOGS/$v"
+		# Its own apply step says what went wrong with the base, if anything.
+		[ -z "${bp_base_pid[$v]:-}" ] || wait "${bp_base_pid[$v]}" || true
+		brc=0
+		RESULT_PREFIX="$v " BACKPORT=$v CHECK=$CHECK/$v CHECK_LOGS=$LOGS/$v \
+		CHECK_NO_GCOV=1 RIG_KSELFTEST_TREE=$CTREE RIG_KSELFTEST_KB=$OUTY \
+		RIG_KSELFTEST_OUT=$LOGS/boot/kselftest-out \
+		RIG_NVLINK2_SKIPS=$([ -f "$bp/nvlink2-skips" ] && echo "$bp/nvlink2-skips") \
+			"$TOP/scripts/check.sh" --repo "$bp" \
+			--steps "${CHECK_BACKPORT_STEPS:-series,apply,roundtrip,patches,build,boot}" \
+			--results "$bres" || brc=$?
+		cat "$bres" >>"$results"
+		cat "$LOGS/$v/facts.tsv" >>"$facts" 2>/dev/null || true
+		if [ "$brc" != 0 ]; then
+			failed=1
+			grep -q '^FAIL' "$bres" ||
+				result FAIL "$v backport" "its check stopped (exit $brc) before a result said why (${LOGS#"$TOP"/}/$v)"
+		fi
+	done
 fi
 
 # ---------------------------------------------------------------- tooling
@@ -706,5 +814,7 @@ fact "wall time" "$(( $(now) - t_start ))s"
 		echo "failed:"
 		awk -F'\t' '$1 == "FAIL" { printf "  %-26s %s\n", $2, $3 }' "$results"
 	fi
-} | tee "$LOGS/summary.txt"
+} >"$LOGS/summary.txt"
+# A backport's run is part of the main one, which prints the summary.
+[ -n "${RESULT_PREFIX:-}" ] || cat "$LOGS/summary.txt"
 [ "$failed" = 0 ]

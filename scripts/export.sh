@@ -4,14 +4,15 @@
 # export.sh [--tree DIR] [--repo DIR]
 #
 # Regenerate patches/, series, the view folders and MAINTAINERS.fragment in
-# the workspace DIR (default: this one) from the commits base..HEAD of the
+# the workspace DIR (default: this one; with BACKPORT=6.12, backports/6.12
+# and no views) from the commits base..HEAD of the
 # kernel tree (default: $KTREE). Fixed git format-patch options make the
 # round trip apply -> export byte-identical, and running it twice a no-op.
 
 . "$(dirname "$0")/lib.sh"
 
 tree=$KTREE
-repo=$TOP
+repo=$SERIES_DIR
 while [ $# -gt 0 ]; do
 	case $1 in
 	--tree) tree=$2; shift 2 ;;
@@ -72,5 +73,10 @@ cp "$tmp"/out/*.patch "$repo/patches/"
 	(cd "$tmp/out" && ls -1 [0-9][0-9][0-9][0-9]-*.patch | grep -v '^0000-')
 } >"$repo/series"
 
-"$TOP/scripts/views.sh" --tree "$tree" --repo "$repo"
-msg "export: $count patch(es), cover letter, series, views and MAINTAINERS.fragment written to ${repo/#"$TOP"/.}"
+if [ -z "$BACKPORT" ]; then
+	"$TOP/scripts/views.sh" --tree "$tree" --repo "$repo"
+	msg "export: $count patch(es), cover letter, series, views and MAINTAINERS.fragment written to ${repo/#"$TOP"/.}"
+else
+	# A backport has no views: they show the main series' files.
+	msg "export: $count patch(es), cover letter and series written to ${repo/#"$TOP"/.}"
+fi

@@ -12,13 +12,33 @@ BUILD=${BUILD:-$TOP/build}
 # The base tree: Debian's linux-source-7.3 binary package from
 # trixie-backports, pinned to one version so that the patches' blob ids,
 # the base commit and every build are reproducible.
-BASE_PKG=${BASE_PKG:-linux-source-7.3}
-BASE_VERSION=${BASE_VERSION:-7.3.4-1~bpo13+1}
-BASE_SUITE=${BASE_SUITE:-trixie-backports}
+#
+# BACKPORT=6.12 selects the backport instead: its series and patches/ in
+# backports/6.12/, its base Debian's linux-source-6.12 from trixie, and its
+# own kernel tree. Everything else (apply, export, check) is the same.
+BACKPORT=${BACKPORT:-}
+case $BACKPORT in
+'')
+	SERIES_DIR=$TOP
+	BASE_PKG=${BASE_PKG:-linux-source-7.3}
+	BASE_VERSION=${BASE_VERSION:-7.3.4-1~bpo13+1}
+	BASE_SUITE=${BASE_SUITE:-trixie-backports}
+	;;
+6.12)
+	SERIES_DIR=$TOP/backports/6.12
+	BASE_PKG=${BASE_PKG:-linux-source-6.12}
+	BASE_VERSION=${BASE_VERSION:-6.12.117-1}
+	BASE_SUITE=${BASE_SUITE:-trixie}
+	;;
+*)
+	printf 'error: BACKPORT=%s: the backports are: 6.12\n' "$BACKPORT" >&2
+	exit 1
+	;;
+esac
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 # The user's kernel tree (base + series as commits) and the tag of its base.
-KTREE=${KTREE:-$BUILD/linux}
+KTREE=${KTREE:-$BUILD/linux${BACKPORT:+-$BACKPORT}}
 BASE_TAG=base
 
 # Fixed options for git format-patch, so that an export round trip is
@@ -27,6 +47,8 @@ BASE_TAG=base
 FORMAT_PATCH_OPTS=(--numbered --zero-commit --no-signature --cover-letter
 	--cover-from-description=subject --no-thread --minimal
 	--abbrev=12 --base="$BASE_TAG")
+# A backport's mails say which stable tree they are for, as stable's do.
+[ -z "$BACKPORT" ] || FORMAT_PATCH_OPTS+=(--subject-prefix="PATCH $BACKPORT.y")
 
 # View folders: the files the series adds below each kernel directory.
 VIEWS=(

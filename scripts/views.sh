@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 tree=$KTREE
-repo=$TOP
+repo=$SERIES_DIR
 while [ $# -gt 0 ]; do
 	case $1 in
 	--tree) tree=$2; shift 2 ;;

@@ -18,39 +18,48 @@
 tree=$1 kb=$2 repo=$3 logs=$4 results=$5 facts=$6 label=${7:-}
 mkdir -p "$logs"
 failed=0
+# RESULT_PREFIX ("6.12 " for a backport) starts every step name.
 result() {
-	printf '%-4s  %-28s %s\n' "$1" "$2" "$3"
-	printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"
+	printf '%-4s  %-28s %s\n' "$1" "${RESULT_PREFIX:-}$2" "$3"
+	printf '%s\t%s\t%s\n' "$1" "${RESULT_PREFIX:-}$2" "$3" >>"$results"
 	[ "$1" != FAIL ] || failed=1
 }
-fact() { printf '%s\t%s\n' "$1" "$2" >>"$facts"; }
+fact() { printf '%s\t%s\n' "${RESULT_PREFIX:-}$1" "$2" >>"$facts"; }
 
 # ------------------------------------------------------------ kselftests
 # The selftest directories the series touches, built for ppc64le and
-# installed into the initramfs with the kselftest runner.
+# installed into the initramfs with the kselftest runner. A backport
+# boots with those of the main tree (RIG_KSELFTEST_TREE, with the UAPI
+# headers of its build RIG_KSELFTEST_KB and, to build incrementally,
+# the main boot's RIG_KSELFTEST_OUT): its base may have no such tests.
 stage=$logs/stage
 rm -rf "$stage"
 mkdir -p "$stage"
-mapfile -t ktargets < <(git -C "$tree" diff --name-only "$BASE_TAG" HEAD -- tools/testing/selftests/ |
+ktree=${RIG_KSELFTEST_TREE:-$tree}
+kkb=${RIG_KSELFTEST_KB:-$kb}
+kout=${RIG_KSELFTEST_OUT:-$logs/kselftest-out}
+mapfile -t ktargets < <(git -C "$ktree" diff --name-only "$BASE_TAG" HEAD -- tools/testing/selftests/ |
 	sed -n 's#^tools/testing/selftests/\([^/]*\)/.*#\1#p' | sort -u)
 # RIG_NO_KSELFTEST=1 (the tests of the tooling): no kselftest at all.
 [ -z "${RIG_NO_KSELFTEST:-}" ] || ktargets=()
 extra=()
 ksft=0
 if [ "${#ktargets[@]}" -gt 0 ]; then
-	"$TOP/scripts/kmake.sh" "$tree" "$kb" powerpc headers >"$logs/kselftest-build.log" 2>&1
+	"$TOP/scripts/kmake.sh" "$ktree" "$kkb" powerpc headers >"$logs/kselftest-build.log" 2>&1
 	sysroot=$BUILD/rig/sysroot
 	[ -d "$sysroot/usr/lib" ] ||
 		"$TOP/testing/get-debs.sh" "$sysroot" libc6-dev uuid-dev libuuid1 >>"$logs/kselftest-build.log" 2>&1
-	if make -C "$tree/tools/testing/selftests" ARCH=powerpc \
+	if make -C "$ktree/tools/testing/selftests" ARCH=powerpc \
 		CROSS_COMPILE="$CROSS_PPC" TARGETS="${ktargets[*]}" FORCE_TARGETS=1 \
-		KHDR_INCLUDES="-isystem $kb/usr/include" O="$logs/kselftest-out" \
+		KHDR_INCLUDES="-isystem $kkb/usr/include" O="$kout" \
 		EXTRA_CFLAGS="-static -I$sysroot/usr/include" \
 		LDFLAGS="-static -L$sysroot/usr/lib/powerpc64le-linux-gnu" \
 		INSTALL_PATH="$stage/kselftest" install >>"$logs/kselftest-build.log" 2>&1; then
 		extra+=("$stage/kselftest:/rig/kselftest")
 		ksft=1
-		result PASS "kselftest build$label" "${ktargets[*]} built for ppc64le"
+		from=
+		[ "$ktree" = "$tree" ] || from=", from ${ktree#"$TOP"/} (the main series)"
+		result PASS "kselftest build$label" "${ktargets[*]} built for ppc64le$from"
 	else
 		result FAIL "kselftest build$label" "${ktargets[*]}: $(grep -m1 -E 'error|Error' "$logs/kselftest-build.log")"
 	fi
@@ -85,10 +94,13 @@ fi
 # The emulated NVLink2 platform (testing/nvlink2-emu), an out-of-tree
 # module built against this kernel, for the 30-nvlink2 init test.
 if grep -q '^CONFIG_PPC_POWERNV_NVLINK2=y' "$kb/.config"; then
+	# Built from a copy: kbuild before 6.13 (the 6.12 backport) has no
+	# MO= and would write its objects next to the source.
 	rm -rf "$stage/emu"
 	mkdir -p "$stage/emu"
-	if "$TOP/scripts/kmake.sh" "$tree" "$kb" powerpc M="$TOP/testing/nvlink2-emu" \
-		MO="$stage/emu" modules >"$logs/nvlink2-emu-build.log" 2>&1; then
+	cp "$TOP"/testing/nvlink2-emu/{Kbuild,nvlink2-emu.c} "$stage/emu/"
+	if "$TOP/scripts/kmake.sh" "$tree" "$kb" powerpc M="$stage/emu" \
+		modules >"$logs/nvlink2-emu-build.log" 2>&1; then
 		extra+=("$stage/emu/nvlink2-emu.ko:/rig/nvlink2-emu.ko")
 	else
 		result FAIL "nvlink2-emu build$label" "$(grep -m1 -E 'error|Error' "$logs/nvlink2-emu-build.log")"
@@ -145,7 +157,8 @@ fi
 # reads one document, so each is parsed on its own and the counts summed.
 # Only KTAP lines go in a document: another CPU's printk between a
 # subtest's version line and its header once made kunit.py misread the
-# nesting and report crashes of tests that had all passed.
+# nesting and report crashes of tests that had all passed. The parser is
+# that of the kselftests' tree: a backport's (6.12) has no --summary.
 grep -aE '^\[ *[0-9]+\.[0-9]+\] ' "$console" >"$logs/console-kernel.log" || true
 rm -f "$logs"/kunit-doc-*.log "$logs"/kunit-doc-*.txt
 awk -v out="$logs/kunit-doc-" '
@@ -158,7 +171,7 @@ summary=
 for doc in "$logs"/kunit-doc-*.log; do
 	[ -e "$doc" ] || continue
 	docs=$((docs + 1))
-	(cd "$tree" && python3 tools/testing/kunit/kunit.py parse --summary \
+	(cd "$ktree" && python3 tools/testing/kunit/kunit.py parse --summary \
 		"$doc") >"${doc%.log}.txt" 2>&1 || krc=$?
 	s=$(grep -E 'Testing complete|Ran [0-9]+ tests' "${doc%.log}.txt" | sed -n '$p' | sed 's/^\[[^]]*\] //') || true
 	[ -n "$s" ] || { krc=1; continue; }
@@ -203,7 +216,24 @@ fi
 # ------------------------------------------------------------ NVLink2
 # vfio_pci_nvlink2_test, run by the 30-nvlink2 init test without the
 # emulated NVLink2 platform (every case must skip) and on it (every case
-# must pass).
+# must pass; a backport lists in RIG_NVLINK2_SKIPS, with the reason, the
+# cases that must skip on its kernel, and every other case must pass).
+#
+# skips_ok TAP LIST: the cases TAP skipped are exactly those LIST names
+# (first word of its lines; # comments); says the first difference on
+# stderr.
+skips_ok() {
+	local got wantl d
+	got=$(sed -n 's/^ok [0-9]* \([^ ]*\) # SKIP.*/\1/p' "$1" | sort -u)
+	wantl=$(sed -e 's/#.*//' "$2" | awk 'NF { print $1 }' | sort -u)
+	d=$(comm -3 <(printf '%s\n' "$got" | sed '/^$/d') <(printf '%s\n' "$wantl" | sed '/^$/d'))
+	[ -z "$d" ] && return 0
+	comm -23 <(printf '%s\n' "$got" | sed '/^$/d') <(printf '%s\n' "$wantl" | sed '/^$/d') |
+		sed 's/^/skipped, not listed: /' >&2
+	comm -13 <(printf '%s\n' "$got" | sed '/^$/d') <(printf '%s\n' "$wantl" | sed '/^$/d') |
+		sed 's/^/listed, did not skip: /' >&2
+	return 1
+}
 nvlink2_run() {
 	local name=$1 want=$2 out=$logs/nvlink2-$1.log n p f k rc
 	sed -n "/^RIG: NVLINK2-BEGIN $name/,/^RIG: NVLINK2-END $name/p" "$console" | tr -d '\r' >"$out"
@@ -220,10 +250,15 @@ nvlink2_run() {
 		result FAIL "nvlink2 $name$label" "$f failed, exit status ${rc:-none}: $(grep -m1 -E '^not ok [0-9]+ ' "$out")"
 	elif [ "$n" -lt 12 ] || [ $((p + k)) != "$n" ]; then
 		result FAIL "nvlink2 $name$label" "$((p + k)) results for a plan of $n cases (at least 12 wanted) (${out#"$TOP"/})"
-	elif [ "$want" = pass ] && [ "$p" != "$n" ]; then
+	elif [ "$want" = pass ] && [ "$p" != "$n" ] && [ -z "${RIG_NVLINK2_SKIPS:-}" ]; then
 		result FAIL "nvlink2 $name$label" "$p passed, $k skipped: all $n must pass (${out#"$TOP"/})"
+	elif [ "$want" = pass ] && [ -n "${RIG_NVLINK2_SKIPS:-}" ] &&
+	     ! skips_ok "$out" "$RIG_NVLINK2_SKIPS"; then
+		result FAIL "nvlink2 $name$label" "$p passed, $k skipped: the skips differ from ${RIG_NVLINK2_SKIPS#"$TOP"/} ($(skips_ok "$out" "$RIG_NVLINK2_SKIPS" 2>&1 >/dev/null | sed -n 1p))"
 	elif [ "$want" = skip ] && [ "$k" != "$n" ]; then
 		result FAIL "nvlink2 $name$label" "$p passed, $k skipped without NVLink2 devices: all $n must skip (${out#"$TOP"/})"
+	elif [ "$want" = pass ] && [ "$k" != 0 ]; then
+		result PASS "nvlink2 $name$label" "$p passed, $k skipped as ${RIG_NVLINK2_SKIPS#"$TOP"/} expects on this kernel: $(sed -n 's/^ok [0-9]* \([^ ]*\) # SKIP.*/\1/p' "$out" | tr '\n' ' ')"
 	else
 		result PASS "nvlink2 $name$label" "$p passed, $k skipped"
 	fi

@@ -20,7 +20,8 @@
  *   kernel does not use either; a bridge on another PHB has no ATSD
  *   register;
  * - debugfs "nvlink2-emu/corrupt-offset" reports a memory failure of a
- *   page of the GPU RAM, as a machine check would;
+ *   page of the GPU RAM, as a machine check would (not on 6.12, see
+ *   EMU_MEMORY_FAILURE);
  * - debugfs "nvlink2-emu/eeh-reset" takes the GPU's PE through the steps
  *   of an EEH reset as the platform sees them (1: the reset starts, 0: it
  *   is deactivated), without resetting anything: the QEMU PHB4 does not
@@ -43,6 +44,25 @@
 #include <asm/pci-bridge.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/version.h>
+
+/*
+ * The same source builds against the main series (7.3) and the 6.12
+ * backport: symbol namespaces became string literals in 6.13, and GPU
+ * RAM, which has no struct pages, can only be registered for memory
+ * failures where <linux/memory-failure.h> exists (the 6.12 driver does
+ * not, so the rig has no failure to inject there).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define EMU_KUNIT_NS "EXPORTED_FOR_KUNIT_TESTING"
+#else
+#define EMU_KUNIT_NS EXPORTED_FOR_KUNIT_TESTING
+#endif
+#if __has_include(<linux/memory-failure.h>)
+#define EMU_MEMORY_FAILURE 1
+#else
+#define EMU_MEMORY_FAILURE 0
+#endif
 
 #define EMU_MAX_BRIDGES		6
 #define EMU_ATSD_SIZE		0x10000
@@ -315,7 +335,7 @@ DEFINE_DEBUGFS_ATTRIBUTE(emu_corrupt_offset_fops, NULL, emu_corrupt_offset,
  * exports only).
  */
 void pnv_nvlink2_eeh_reset(struct eeh_pe *pe, int option);
-MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
+MODULE_IMPORT_NS(EMU_KUNIT_NS);
 
 static struct pci_dev *emu_gpu;
 
@@ -377,8 +397,10 @@ static int __init emu_init(void)
 		pr_info("nvlink2-emu: %s is an NVLink2 GPU with %u bridge(s), GPU RAM %#lx+%#lx\n",
 			gpu, nr, ram_base, ram_size);
 		emu_debugfs = debugfs_create_dir("nvlink2-emu", NULL);
-		debugfs_create_file_unsafe("corrupt-offset", 0200, emu_debugfs,
-					   NULL, &emu_corrupt_offset_fops);
+		if (EMU_MEMORY_FAILURE)
+			debugfs_create_file_unsafe("corrupt-offset", 0200,
+						   emu_debugfs, NULL,
+						   &emu_corrupt_offset_fops);
 		emu_gpu = pci_dev_get(gdev);
 		debugfs_create_file_unsafe("eeh-reset", 0200, emu_debugfs,
 					   NULL, &emu_eeh_reset_fops);

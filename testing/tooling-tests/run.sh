@@ -73,6 +73,18 @@ expect_each() {
 		--results "$work/$name.tsv" >"$out" 2>&1 || rc=$?
 	while [ $# -ge 2 ]; do
 		case $2 in
+		kunit:*)
+			# A KUnit case that failed, by name: the kunit line
+			# names the first failure only.
+			grep -q '^FAIL  kunit' "$out" &&
+				line=$(grep -E "not ok [0-9]+ .*${2#kunit:}" "$work/$name.logs/boot/console-kernel.log" |
+					sed -n 1p | sed 's/^\[[^]]*\] *//') || line= ;;
+		nvlink2:*)
+			# A case of vfio_pci_nvlink2_test on the emulated
+			# platform that failed, by name.
+			grep -q '^FAIL  nvlink2 emulated-platform' "$out" &&
+				line=$(grep -E "^not ok [0-9]+ ${2#nvlink2:}" \
+					"$work/$name.logs/boot/nvlink2-emulated-platform.log" | sed -n 1p) || line= ;;
 		reports:*)
 			# In the reports the console FAIL line names, which
 			# shows the first of them only.
@@ -182,9 +194,12 @@ add_patch "$r" "powerpc/mm: Tooling test that does not build" \
 	'0,/^#include/s//tooling_test_syntax_error(\n#include/'
 expect no-build "does not build" apply,build "$r"
 
-# 8, 9, 11. A KUnit case fails, the kernel WARNs at boot, memory leaks at
-# boot (kmemleak, scanned by the rig, reports it): three broken patches,
-# in different files, one boot; each failure must be named.
+# 8-12. A KUnit case fails, the kernel WARNs at boot, memory leaks at
+# boot (kmemleak, scanned by the rig, reports it), a broken overlay makes
+# a KUnit case of the NVLink2 platform fail, and something writes to the
+# BAR0 of a device that is not a V100 after its secondary bus reset (the
+# rig's trace of the device catches it): five broken patches, in
+# different files, one boot; each failure must be named.
 r=$(scratch kunit-fails)
 add_patch "$r" "lib: Tooling test with a failing KUnit case" \
 	lib/tests/list-test.c \
@@ -201,21 +216,13 @@ static int __init tooling_test_warn_leak(void)\
 	return 0;\
 }\
 late_initcall(tooling_test_warn_leak);'
-expect_each apply,build,boot "$r" kunit-fails "kunit" boot-warn "console.*WARNING" \
-	boot-leak "reports:kmemleak"
-
-# 10. A broken overlay makes a KUnit case of the NVLink2 platform fail.
+cases=(kunit-fails "kunit" boot-warn "console.*WARNING" boot-leak "reports:kmemleak")
 dtso=arch/powerpc/platforms/powernv/tests/nvlink2_redbud.dtso
 if g cat-file -e "$tip:$dtso" 2>/dev/null; then
-	r=$(scratch broken-overlay)
 	add_patch "$r" "powerpc/powernv/npu: Tooling test with a wrong TGT in an overlay" \
 		"$dtso" 's/<0x42000000000>;/<0x42000001000>;/'
-	expect broken-overlay "kunit.*redbud" apply,build,boot "$r"
+	cases+=(broken-overlay "kunit:redbud")
 fi
-
-# 12. Something writes to the BAR0 of a device that is not a V100 after
-# its secondary bus reset: the rig's trace of the device catches it.
-r=$(scratch sbr-writes-bar0)
 add_patch "$r" "powerpc/powernv: Tooling test that writes BAR0 after an SBR" \
 	arch/powerpc/platforms/powernv/eeh-powernv.c \
 	'/^void pnv_pci_reset_secondary_bus(struct pci_dev \*dev)$/i\
@@ -242,29 +249,31 @@ static void tooling_test_poke(struct pci_bus *bus)\
 	if (dev->subordinate)\
 		tooling_test_poke(dev->subordinate);\
 '
-expect sbr-writes-bar0 "sbr .*write\(s\) to the device.s BAR0" apply,build,boot "$r"
+cases+=(sbr-writes-bar0 "sbr .*write\(s\) to the device.s BAR0")
+expect_each apply,build,boot "$r" "${cases[@]}"
 
-# 13. A reviewer's check: without the bounds check of GPU RAM reads and
-# writes, vfio_pci_nvlink2_test fails on the emulated NVLink2 platform.
+# 13, 14. Two breakages of the driver, one boot with the kselftests and
+# the vmm step: without the bounds check of GPU RAM reads and writes,
+# vfio_pci_nvlink2_test's bounds case fails on the emulated NVLink2
+# platform (named: the other breakage fails ATSD cases, not that one);
+# and with a wrong TGT in the bridges' SSATGT capability, QEMU 7.2 pairs
+# no bridge with the GPU: it finds no ATSD register for the guest and
+# does not start. That case wants a failure on QEMU's side (realize, or
+# the guest's tree), not only the host's own comparison of the capability
+# with its device tree.
 main=drivers/vfio/pci/nvlink2/main.c
-if g cat-file -e "$tip:$main" 2>/dev/null &&
-   g cat-file -e "$tip:tools/testing/selftests/vfio/vfio_pci_nvlink2_test.c" 2>/dev/null; then
-	r=$(scratch nvlink2-bounds)
-	add_patch "$r" "vfio/nvlink2: Tooling test without the bounds check" \
-		"$main" 's/	if (pos >= size)$/	if (false)/'
-	KSFT_OFF= expect nvlink2-bounds "nvlink2 emulated-platform.*failed" apply,build,boot "$r"
-fi
-
-# 14. The vmm step: with a wrong TGT in the bridges' SSATGT capability,
-# QEMU 7.2 pairs no bridge with the GPU: it finds no ATSD
-# register for the guest and does not start. The case wants a failure on
-# QEMU's side (realize, or the guest's tree), not only the host's own
-# comparison of the capability with its device tree.
 if g cat-file -e "$tip:$main" 2>/dev/null; then
-	r=$(scratch vmm-wrong-tgt)
+	r=$(scratch nvlink2-bounds)
+	cases=()
+	if g cat-file -e "$tip:tools/testing/selftests/vfio/vfio_pci_nvlink2_test.c" 2>/dev/null; then
+		add_patch "$r" "vfio/nvlink2: Tooling test without the bounds check" \
+			"$main" 's/	if (pos >= size)$/	if (false)/'
+		cases+=(nvlink2-bounds "nvlink2:nvlink2_gpu\.ram_rw_bounds")
+	fi
 	add_patch "$r" "vfio/nvlink2: Tooling test with a wrong TGT for bridges" \
 		"$main" 's/ret = nvlink2_add_tgt_cap(caps, nvdev->bridge.tgt);/ret = nvlink2_add_tgt_cap(caps, nvdev->bridge.tgt + 0x10000);/'
-	RIG_VMM=1 expect vmm-wrong-tgt "vmm (realize|guest-links|guest-tgt)" apply,build,boot "$r"
+	cases+=(vmm-wrong-tgt "vmm (realize|guest-links|guest-tgt)")
+	KSFT_OFF= RIG_VMM=1 expect_each apply,build,boot "$r" "${cases[@]}"
 	# Without the capability at all (ret = 0 instead of adding it), QEMU
 	# links no bridge either (measured once, 2026-11-30); not run every
 	# time, for the 60 minutes of CI.
@@ -315,6 +324,29 @@ json.dump(r, open(sys.argv[2], "w"))' "$cj" "$work/coverage-drop.json" "$drv"
 		"an unreached function with no reason did not fail" "$cj" "$work/coverage-unreached"
 else
 	result SKIP "tooling coverage" "no coverage figures from the main run"
+fi
+
+# 17. A backport patch that does not build on its base (6.12): the
+# backport step, which checks the backport as a series of its own in its
+# own check tree ($CHECK/6.12), must fail on it. Only the last patch is
+# built, incrementally, on the backport's build of the main run.
+bp=6.12
+if [ -f "$repo/backports/$bp/series" ] && [ -d "$CHECK/$bp/linux/.git" ] &&
+   [ -f "$CHECK/$bp/out-y/.rig-baseline" ]; then
+	r=$(scratch backport-no-build)
+	cp -a "$repo/backports" "$r/"
+	(
+		CTREE=$CHECK/$bp/linux
+		tip=$(g rev-parse HEAD)
+		add_patch "$r/backports/$bp" "powerpc/mm: Tooling test of a backport that does not build" \
+			arch/powerpc/mm/book3s64/iommu_api.c \
+			'0,/^#include/s//tooling_test_syntax_error(\n#include/'
+	)
+	n=$(series_patches "$r/backports/$bp" | wc -l)
+	CHECK_BACKPORT_STEPS=apply,build expect backport-no-build \
+		"$bp build 0*$n .*does not build" backport "$r"
+else
+	result SKIP "tooling backport-no-build" "no backport check tree from the main run"
 fi
 
 # Leave the check tree on the series again.
