@@ -44,7 +44,10 @@
 
 repo=$SERIES_DIR
 steps=series,apply,roundtrip,patches,build,tip,docs,boot,backport,tooling
-CHECK=${CHECK:-$BUILD/check}
+# A backport on its own (make check BACKPORT=6.12): the steps its part of
+# the main run has.
+[ -z "$BACKPORT" ] || steps=series,apply,roundtrip,patches,build,boot
+CHECK=${CHECK:-$BUILD/check${BACKPORT:+/$BACKPORT}}
 results=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -57,6 +60,13 @@ done
 
 CTREE=$CHECK/linux
 LOGS=${CHECK_LOGS:-$CHECK/logs}
+# A backport boots with the main series' kselftests: those of the main
+# check tree, when run on its own after a make check.
+if [ -n "$BACKPORT" ] && [ -z "${RIG_KSELFTEST_TREE:-}" ]; then
+	export RIG_KSELFTEST_TREE=$BUILD/check/linux RIG_KSELFTEST_KB=$BUILD/check/out-y
+	export RIG_KSELFTEST_OUT=$BUILD/check/logs/boot/kselftest-out
+	[ ! -f "$repo/nvlink2-skips" ] || export RIG_NVLINK2_SKIPS=$repo/nvlink2-skips
+fi
 mkdir -p "$CHECK" "$LOGS"
 [ -n "$results" ] || results=$LOGS/results.tsv
 : >"$results"

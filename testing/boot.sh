@@ -42,6 +42,10 @@ mapfile -t ktargets < <(git -C "$ktree" diff --name-only "$BASE_TAG" HEAD -- too
 	sed -n 's#^tools/testing/selftests/\([^/]*\)/.*#\1#p' | sort -u)
 # RIG_NO_KSELFTEST=1 (the tests of the tooling): no kselftest at all.
 [ -z "${RIG_NO_KSELFTEST:-}" ] || ktargets=()
+if [ -n "${RIG_KSELFTEST_TREE:-}" ] && [ -z "${RIG_NO_KSELFTEST:-}" ] &&
+   [ "${#ktargets[@]}" -eq 0 ]; then
+	result FAIL "kselftest build$label" "no kselftests of the main series in ${ktree#"$TOP"/} (run make check first)"
+fi
 extra=()
 ksft=0
 if [ "${#ktargets[@]}" -gt 0 ]; then
