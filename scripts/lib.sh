@@ -25,10 +25,12 @@ case $BACKPORT in
 	BASE_SUITE=${BASE_SUITE:-trixie-backports}
 	;;
 6.12)
+	# Fixed here: BASE_* in the environment are the main series' (make
+	# check runs the backport from the main run).
 	SERIES_DIR=$TOP/backports/6.12
-	BASE_PKG=${BASE_PKG:-linux-source-6.12}
-	BASE_VERSION=${BASE_VERSION:-6.12.117-1}
-	BASE_SUITE=${BASE_SUITE:-trixie}
+	BASE_PKG=linux-source-6.12
+	BASE_VERSION=6.12.117-1
+	BASE_SUITE=trixie
 	;;
 *)
 	printf 'error: BACKPORT=%s: the backports are: 6.12\n' "$BACKPORT" >&2
@@ -38,7 +40,11 @@ esac
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 # The user's kernel tree (base + series as commits) and the tag of its base.
-KTREE=${KTREE:-$BUILD/linux${BACKPORT:+-$BACKPORT}}
+if [ -n "$BACKPORT" ]; then
+	KTREE=${BACKPORT_KTREE:-$BUILD/linux-$BACKPORT}
+else
+	KTREE=${KTREE:-$BUILD/linux}
+fi
 BASE_TAG=base
 
 # Fixed options for git format-patch, so that an export round trip is
