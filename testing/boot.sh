@@ -145,6 +145,10 @@ fact "MMU$label" "$(sed -n 's/^MMU[[:space:]]*: //p' "$console" | sed -n 1p)"
 rig=$(sed -n 's/^RIG: RESULT rc=\([0-9]*\).*/\1/p' "$console" | sed -n 1p)
 if [ "$qrc" = 124 ]; then
 	result FAIL "boot$label" "QEMU timed out (${console#"$TOP"/})"
+elif [ "$qrc" -gt 128 ] && [ "$qrc" -lt 160 ]; then
+	# QEMU itself died of a signal (seen once: SIGSEGV in a 6.12 boot,
+	# during vfio_pci_nvlink2_test's bridge reset cases).
+	result FAIL "boot$label" "QEMU died of signal $((qrc - 128)) (the host's QEMU crashed, not the guest; ${console#"$TOP"/})"
 elif [ -z "$rig" ]; then
 	result FAIL "boot$label" "the rig's init did not finish (QEMU exit $qrc; ${console#"$TOP"/})"
 elif [ "$rig" != 0 ]; then
