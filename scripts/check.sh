@@ -735,9 +735,10 @@ if want boot; then
 		# and unload in the rig, and Debian 12's QEMU 7.2 drives the
 		# series (the vmm step, testing/vmm/).
 		if want tip && [ -s "$CHECK/out-m/modules.order" ] && [ -f "$CHECK/out-m/vmlinux" ]; then
-			# One vCPU here: one of about five KASAN boots with two ended in
-			# a machine check inside OPAL's console write (unexplained,
-			# never seen without KASAN); the =y boot has two.
+			# One vCPU here, the cheapest for a KASAN kernel with Sphinx
+			# beside it; the =y boot has two. (Under MTTCG, one of about
+			# five KASAN boots with two ended in the machine check in
+			# OPAL's console write that testing/run-qemu.sh describes.)
 			docs_pid=
 			if [ "$docs_deferred" = 1 ]; then
 				run_docs >"$LOGS/docs.out" 2>&1 &

@@ -132,6 +132,8 @@ initrd=$logs/initramfs.cpio.gz
 	exit 1
 }
 console=$logs/console.log
+# The last non-blank line of a console, cut short, for a failure line.
+last_line() { grep -av '^[[:space:]]*$' "$1" 2>/dev/null | tail -n1 | tr -d '\r' | cut -c1-160; }
 t0=$(date +%s.%N)
 qrc=0
 trace=$logs/qemu-trace.log
@@ -149,8 +151,14 @@ elif [ "$qrc" -gt 128 ] && [ "$qrc" -lt 160 ]; then
 	# QEMU itself died of a signal (seen once: SIGSEGV in a 6.12 boot,
 	# during vfio_pci_nvlink2_test's bridge reset cases).
 	result FAIL "boot$label" "QEMU died of signal $((qrc - 128)) (the host's QEMU crashed, not the guest; ${console#"$TOP"/})"
+elif grep -aq 'Entering checkstop state' "$trace" 2>/dev/null; then
+	# run-qemu.sh: -action panic=exit-failure, QEMU's log in $trace.
+	result FAIL "boot$label" "the guest entered checkstop (QEMU exit $qrc): $(grep -a -m1 'Entering checkstop state' "$trace"); last console line: $(last_line "$console") (${trace#"$TOP"/})"
 elif [ -z "$rig" ]; then
-	result FAIL "boot$label" "the rig's init did not finish (QEMU exit $qrc; ${console#"$TOP"/})"
+	# The first report that says why, if the guest printed one (a
+	# machine check, a panic), and where the console stopped.
+	why=$(grep -a -m1 -E 'MCE: CPU[0-9]+: machine check|Kernel panic|Oops:' "$console" | tr -d '\r' | cut -c1-160) || why=
+	result FAIL "boot$label" "the rig's init did not finish (QEMU exit $qrc)${why:+; first report: $why}; last console line: $(last_line "$console") (${console#"$TOP"/})"
 elif [ "$rig" != 0 ]; then
 	bad=$(grep -E '^RIG: END .* rc=[1-9]' "$console" | sed -n 1p | sed 's/^RIG: END //') || true
 	result FAIL "boot$label" "init test failed: $bad ($(grep -E '^FAIL' "$console" | sed -n 1p))"
