@@ -19,9 +19,9 @@
 # vCPU while the other ran the vfio kselftests (three on skiboot's store
 # to the LPC UART, real address 0x60300d00103f8, "Kernel re-entered
 # OPAL"), one in a stall in skiboot 0.17 s after power-on that the BMC's
-# watchdog ended at 60 s (QEMU exit 0). In the same runs, 14 boots with
-# thread=single and 8 with one vCPU all passed. RIG_TCG_THREAD=multi
-# brings MTTCG back.
+# watchdog ended at 60 s (QEMU exit 0). The same day on the same machine
+# (some loops side by side), 14 boots with thread=single and 8 with one
+# vCPU all passed. RIG_TCG_THREAD=multi brings MTTCG back.
 # Environment: RIG_TIMEOUT (seconds, default 900), RIG_DEVICE (default
 # igb), RIG_TRACE (a file for QEMU's trace of the device's register writes
 # and of PCI config writes). The kernel runs with isolate_nvlink on, so that
