@@ -735,8 +735,8 @@ if want boot; then
 		# and unload in the rig, and Debian 12's QEMU 7.2 drives the
 		# series (the vmm step, testing/vmm/).
 		if want tip && [ -s "$CHECK/out-m/modules.order" ] && [ -f "$CHECK/out-m/vmlinux" ]; then
-			# One vCPU here, the cheapest for a KASAN kernel with Sphinx
-			# beside it; the =y boot has two. (Under MTTCG, one of about
+			# One vCPU here (249.6 s; 305.2 s with two under MTTCG), with
+			# Sphinx beside it; the =y boot has two. (Under MTTCG, one of about
 			# five KASAN boots with two ended in the machine check in
 			# OPAL's console write that testing/run-qemu.sh describes.)
 			docs_pid=

@@ -100,10 +100,11 @@ if [ -n "${RIG_RADIX_HUGE:-}" ]; then
 fi
 # Why QEMU stopped when the guest cannot say so itself: a POWER9 that
 # takes a machine check it cannot handle enters checkstop, which QEMU
-# treats as a guest panic. -action panic=exit-failure makes that exit 1
-# (the default, shutdown, exits 0 like a clean power-off), and QEMU's log
-# (RIG_TRACE, or LOG.qemu) gets its "checkstop" line and register dump
-# and the cause of every shutdown request.
+# treats as a guest panic. -action panic=exit-failure should make that
+# exit 1 (the default, shutdown, exits 0 like a clean power-off) and put
+# its "checkstop" line in QEMU's log (RIG_TRACE, or LOG.qemu), which also
+# gets the cause of every shutdown request. No rig boot has entered
+# checkstop yet: that path is untried.
 args+=(-action panic=exit-failure -trace qemu_system_shutdown_request
        -D "${RIG_TRACE:-$log.qemu}")
 if [ -n "${RIG_TRACE:-}" ]; then
